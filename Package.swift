@@ -1,0 +1,84 @@
+// swift-tools-version: 6.1
+import PackageDescription
+import Foundation
+
+// Vectorisation: the Swift default target CPU on x86-64 is baseline SSE2, which turns SIMD FMA
+// into libm calls and Float16 conversions into compiler-rt calls. Haswell (AVX2, FMA, F16C) is the
+// floor we build for on x86-64; set TTAD_TARGET_CPU=x86-64 for older boxes (e.g. Atom/Celeron
+// without AVX) or `native` for a box-specific build. aarch64 builds use the toolchain default.
+var cpuFlags: [String] = []
+#if arch(x86_64)
+let targetCPU = ProcessInfo.processInfo.environment["TTAD_TARGET_CPU"] ?? "haswell"
+if targetCPU != "x86-64" {
+    cpuFlags = ["-target-cpu", targetCPU]
+}
+#endif
+let numericSettings: [SwiftSetting] = cpuFlags.isEmpty ? [] : [.unsafeFlags(cpuFlags)]
+
+let package = Package(
+    name: "ttad",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "ttad", targets: ["ttad"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
+        .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
+    ],
+    targets: [
+        // C libraries, each behind its own thin system-library shim.
+        .systemLibrary(name: "CZMQ", pkgConfig: "libzmq", providers: [.apt(["libzmq3-dev"])]),
+        .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+
+        // Engine: tensors, BLAS-backed ops, weight files. Knows nothing of models or sockets.
+        .target(name: "TTADEngine", dependencies: ["COpenBLAS"], swiftSettings: numericSettings),
+        // Models built on the engine (today: the frozen embedding classifier).
+        .target(name: "TTADModel", dependencies: ["TTADEngine"], swiftSettings: numericSettings),
+        // Wire protocol v1: frames, headers, validation, output messages. Pure Swift.
+        .target(name: "TTADProtocol"),
+        // Thin, careful wrapper over libzmq.
+        .target(name: "TTADZMQ", dependencies: ["CZMQ"]),
+        // SQLite state through GRDB.
+        .target(name: "TTADState", dependencies: [
+            .product(name: "GRDB", package: "GRDB.swift"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        // The service: config, I/O thread, pipeline, metrics, HTTP, lifecycle, sd_notify.
+        .target(name: "TTADDaemon", dependencies: [
+            "TTADEngine", "TTADModel", "TTADProtocol", "TTADZMQ", "TTADState",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Metrics", package: "swift-metrics"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "TOMLKit", package: "TOMLKit"),
+            .product(name: "Crypto", package: "swift-crypto"),
+        ], swiftSettings: numericSettings),
+        // The command-line interface.
+        .executableTarget(name: "ttad", dependencies: [
+            "TTADDaemon", "TTADProtocol", "TTADZMQ", "TTADEngine",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
+        .testTarget(name: "TTADEngineTests", dependencies: ["TTADEngine"]),
+        .testTarget(name: "TTADModelTests", dependencies: ["TTADModel", "TTADEngine"],
+                    resources: [.copy("Fixtures")]),
+        .testTarget(name: "TTADProtocolTests", dependencies: ["TTADProtocol"]),
+        .testTarget(name: "TTADZMQTests", dependencies: ["TTADZMQ"]),
+        .testTarget(name: "TTADStateTests", dependencies: [
+            "TTADState",
+            .product(name: "GRDB", package: "GRDB.swift"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .testTarget(name: "TTADDaemonTests", dependencies: [
+            "TTADDaemon", "TTADProtocol", "TTADZMQ", "TTADState", "TTADModel", "TTADEngine",
+        ]),
+    ]
+)

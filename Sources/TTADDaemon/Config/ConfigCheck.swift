@@ -1,0 +1,75 @@
+import Foundation
+import TTADModel
+import TTADZMQ
+
+/// What `ttad check-config` does beyond parsing: open the files the config names, and print the
+/// effective configuration as TOML (which parses back to the same configuration).
+public enum ConfigCheck {
+    public static func checkFiles(_ c: DaemonConfig) throws {
+        switch c.daemon.mode {
+        case .embedding:
+            do {
+                _ = try ClassEmbeddings.load(path: c.classifier.classEmbeddings, tensorName: c.classifier.tensorName,
+                                             classNamesPath: c.classifier.classNames)
+            } catch {
+                throw ConfigError(key: "classifier.class_embeddings", "\(error)")
+            }
+        }
+        if c.curve.enabled {
+            do {
+                let cert = try ZMQCertificate.load(path: c.curve.serverSecretKeyFile)
+                if cert.secretKey == nil { throw ConfigError(key: "curve.server_secret_key_file", "no secret-key in \(c.curve.serverSecretKeyFile)") }
+            } catch let e as ConfigError { throw e } catch {
+                throw ConfigError(key: "curve.server_secret_key_file", "\(error)")
+            }
+            do { _ = try ZAPAuthenticator.loadAllowList(directory: c.curve.allowedClientsDirectory) } catch {
+                throw ConfigError(key: "curve.allowed_clients_directory", "\(error)")
+            }
+        }
+    }
+
+    public static func describe(_ c: DaemonConfig) -> String {
+        var out: [String] = []
+        func table(_ name: String, _ rows: [(String, String?)]) {
+            out.append("[\(name)]")
+            for (k, v) in rows { if let v { out.append("\(k) = \(v)") } }
+            out.append("")
+        }
+        func s(_ x: String) -> String {
+            "\"" + x.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
+        }
+        func a(_ x: [String]) -> String { "[" + x.map(s).joined(separator: ", ") + "]" }
+        func d(_ x: Double) -> String { x == x.rounded() && abs(x) < 1e15 ? String(format: "%.1f", x) : "\(x)" }
+        table("daemon", [("mode", s(c.daemon.mode.rawValue)), ("state_directory", s(c.daemon.stateDirectory)),
+                         ("log_level", s(c.daemon.logLevel)), ("shutdown_timeout_s", d(c.daemon.shutdownTimeoutSeconds)),
+                         ("blas_threads", "\(c.daemon.blasThreads)")])
+        table("ingest", [("pattern", s(c.ingest.pattern.rawValue)), ("endpoints", a(c.ingest.endpoints)),
+                         ("bind", "\(c.ingest.bind)"), ("topics", a(c.ingest.topics)),
+                         ("queue_capacity", "\(c.ingest.queueCapacity)"), ("overflow", s(c.ingest.effectiveOverflow.rawValue)),
+                         ("memory_budget_bytes", "\(c.ingest.memoryBudgetBytes)"),
+                         ("typical_message_bytes", "\(c.ingest.typicalMessageBytes)"),
+                         ("max_message_bytes", "\(c.ingest.maxMessageBytes)"),
+                         ("reconnect_interval_ms", "\(c.ingest.reconnectIntervalMs)"),
+                         ("reconnect_interval_max_ms", "\(c.ingest.reconnectIntervalMaxMs)"),
+                         ("heartbeat_interval_ms", "\(c.ingest.heartbeatIntervalMs)"),
+                         ("heartbeat_timeout_ms", "\(c.ingest.heartbeatTimeoutMs)")])
+        table("publish", [("endpoints", a(c.publish.endpoints)), ("bind", "\(c.publish.bind)"),
+                          ("send_high_water_mark", "\(c.publish.sendHighWaterMark)"),
+                          ("queue_capacity", "\(c.publish.queueCapacity)")])
+        table("protocol", [("max_header_bytes", "\(c.protocolLimits.maxHeaderBytes)"),
+                           ("max_payload_bytes", "\(c.protocolLimits.maxPayloadBytes)"),
+                           ("max_image_side", "\(c.protocolLimits.maxImageSide)"),
+                           ("max_embedding_dimension", "\(c.protocolLimits.maxEmbeddingDimension)")])
+        table("classifier", [("class_embeddings", s(c.classifier.classEmbeddings)), ("class_names", c.classifier.classNames.map(s)),
+                             ("tensor", c.classifier.tensorName.map(s)), ("logit_scale", d(c.classifier.logitScale)),
+                             ("top_k", "\(c.classifier.topK)"), ("max_batch", "\(c.classifier.maxBatch)"),
+                             ("outlier_threshold", c.classifier.outlierThreshold.map(d))])
+        table("metrics", [("enabled", "\(c.metrics.enabled)"), ("host", s(c.metrics.host)), ("port", "\(c.metrics.port)")])
+        table("state", [("checkpoint_every_samples", "\(c.state.checkpointEverySamples)"),
+                        ("checkpoint_every_s", d(c.state.checkpointEverySeconds)),
+                        ("keep_checkpoints", "\(c.state.keepCheckpoints)")])
+        table("curve", [("enabled", "\(c.curve.enabled)"), ("server_secret_key_file", s(c.curve.serverSecretKeyFile)),
+                        ("allowed_clients_directory", s(c.curve.allowedClientsDirectory))])
+        return out.joined(separator: "\n")
+    }
+}

@@ -1,0 +1,151 @@
+import Foundation
+import TOMLKit
+
+/// Reads a TOML configuration file into `DaemonConfig`, then validates it as a whole.
+///
+/// Every error names the key. Unknown keys are errors: a typo such as `queu_capacity` would
+/// otherwise run the daemon on a default nobody asked for. Relative paths are resolved against
+/// the directory of the config file, so a config and its class-embedding file travel together.
+public enum ConfigLoader {
+    public static func load(path: String) throws -> DaemonConfig {
+        let text: String
+        do {
+            text = try String(contentsOfFile: path, encoding: .utf8)
+        } catch {
+            throw ConfigError(key: "", "cannot read \(path): \(error.localizedDescription)")
+        }
+        let base = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        return try parse(text, baseDirectory: base, source: path)
+    }
+
+    public static func parse(_ text: String, baseDirectory: String, source: String = "<string>") throws -> DaemonConfig {
+        let table: TOMLTable
+        do {
+            table = try TOMLTable(string: text)
+        } catch let e as TOMLParseError {
+            throw ConfigError(key: "", "\(source): TOML syntax error at line \(e.source.begin.line), column \(e.source.begin.column): \(e.description)")
+        }
+        var root = TOMLReader(table: table, path: "")
+        var c = DaemonConfig()
+
+        if var t = try root.subtable("daemon") {
+            if let v = try t.enumValue("mode", PredictionMode.self) { c.daemon.mode = v }
+            if let v = try t.string("state_directory") { c.daemon.stateDirectory = resolve(v, base: baseDirectory) }
+            if let v = try t.string("log_level") {
+                guard ["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(v) else {
+                    throw ConfigError(key: t.key("log_level"), "must be one of trace, debug, info, notice, warning, error, critical; got \"\(v)\"")
+                }
+                c.daemon.logLevel = v
+            }
+            if let v = try t.double("shutdown_timeout_s", min: 0, max: 3600, exclusiveMin: true) { c.daemon.shutdownTimeoutSeconds = v }
+            if let v = try t.int("blas_threads", min: 1, max: 256) { c.daemon.blasThreads = v }
+            try t.rejectUnknownKeys()
+        }
+        if var t = try root.subtable("ingest") {
+            if let v = try t.enumValue("pattern", IngestPattern.self) { c.ingest.pattern = v }
+            if let v = try t.strings("endpoints") { c.ingest.endpoints = v }
+            if let v = try t.bool("bind") { c.ingest.bind = v }
+            if let v = try t.strings("topics") { c.ingest.topics = v }
+            if let v = try t.int("queue_capacity", min: 1, max: 1 << 24) { c.ingest.queueCapacity = v }
+            if let v = try t.enumValue("overflow", OverflowPolicy.self) { c.ingest.overflow = v }
+            if let v = try t.int("memory_budget_bytes", min: 1 << 16) { c.ingest.memoryBudgetBytes = v }
+            if let v = try t.int("typical_message_bytes", min: 1) { c.ingest.typicalMessageBytes = v }
+            if let v = try t.int("max_message_bytes", min: 1024) { c.ingest.maxMessageBytes = v }
+            if let v = try t.int("reconnect_interval_ms", min: 1) { c.ingest.reconnectIntervalMs = v }
+            if let v = try t.int("reconnect_interval_max_ms", min: 0) { c.ingest.reconnectIntervalMaxMs = v }
+            if let v = try t.int("heartbeat_interval_ms", min: 0) { c.ingest.heartbeatIntervalMs = v }
+            if let v = try t.int("heartbeat_timeout_ms", min: 0) { c.ingest.heartbeatTimeoutMs = v }
+            try t.rejectUnknownKeys()
+        }
+        if var t = try root.subtable("publish") {
+            if let v = try t.strings("endpoints") { c.publish.endpoints = v }
+            if let v = try t.bool("bind") { c.publish.bind = v }
+            if let v = try t.int("send_high_water_mark", min: 0, max: Int(Int32.max)) { c.publish.sendHighWaterMark = v }
+            if let v = try t.int("queue_capacity", min: 1, max: 1 << 24) { c.publish.queueCapacity = v }
+            try t.rejectUnknownKeys()
+        }
+        if var t = try root.subtable("protocol") {
+            if let v = try t.int("max_header_bytes", min: 64, max: 1 << 20) { c.protocolLimits.maxHeaderBytes = v }
+            if let v = try t.int("max_payload_bytes", min: 4, max: 1 << 30) { c.protocolLimits.maxPayloadBytes = v }
+            if let v = try t.int("max_image_side", min: 1, max: 65_536) { c.protocolLimits.maxImageSide = v }
+            if let v = try t.int("max_embedding_dimension", min: 1, max: 1 << 24) { c.protocolLimits.maxEmbeddingDimension = v }
+            try t.rejectUnknownKeys()
+        }
+        if var t = try root.subtable("classifier") {
+            if let v = try t.string("class_embeddings") { c.classifier.classEmbeddings = resolve(v, base: baseDirectory) }
+            if let v = try t.string("class_names") { c.classifier.classNames = resolve(v, base: baseDirectory) }
+            if let v = try t.string("tensor") { c.classifier.tensorName = v }
+            if let v = try t.double("logit_scale", min: 0, max: 1e4, exclusiveMin: true) { c.classifier.logitScale = v }
+            if let v = try t.int("top_k", min: 1, max: 1000) { c.classifier.topK = v }
+            if let v = try t.int("max_batch", min: 1, max: 4096) { c.classifier.maxBatch = v }
+            if let v = try t.double("outlier_threshold", min: 0, max: 2) { c.classifier.outlierThreshold = v }
+            try t.rejectUnknownKeys()
+        }
+        if var t = try root.subtable("metrics") {
+            if let v = try t.bool("enabled") { c.metrics.enabled = v }
+            if let v = try t.string("host") { c.metrics.host = v }
+            if let v = try t.int("port", min: 0, max: 65_535) { c.metrics.port = v }
+            try t.rejectUnknownKeys()
+        }
+        if var t = try root.subtable("state") {
+            if let v = try t.int("checkpoint_every_samples", min: 1) { c.state.checkpointEverySamples = v }
+            if let v = try t.double("checkpoint_every_s", min: 0, exclusiveMin: true) { c.state.checkpointEverySeconds = v }
+            if let v = try t.int("keep_checkpoints", min: 1, max: 1000) { c.state.keepCheckpoints = v }
+            try t.rejectUnknownKeys()
+        }
+        if var t = try root.subtable("curve") {
+            if let v = try t.bool("enabled") { c.curve.enabled = v }
+            if let v = try t.string("server_secret_key_file") { c.curve.serverSecretKeyFile = resolve(v, base: baseDirectory) }
+            if let v = try t.string("allowed_clients_directory") { c.curve.allowedClientsDirectory = resolve(v, base: baseDirectory) }
+            try t.rejectUnknownKeys()
+        }
+        try root.rejectUnknownKeys()
+        try validate(c)
+        return c
+    }
+
+    /// Cross-key checks, run after parsing and again after command-line overrides.
+    public static func validate(_ c: DaemonConfig) throws {
+        if c.ingest.endpoints.isEmpty { throw ConfigError(key: "ingest.endpoints", "needs at least one endpoint") }
+        for (i, e) in c.ingest.endpoints.enumerated() { try checkEndpoint(e, key: "ingest.endpoints[\(i)]") }
+        if c.publish.endpoints.isEmpty { throw ConfigError(key: "publish.endpoints", "needs at least one endpoint") }
+        for (i, e) in c.publish.endpoints.enumerated() { try checkEndpoint(e, key: "publish.endpoints[\(i)]") }
+        if c.ingest.pattern == .sub && c.ingest.topics.isEmpty {
+            throw ConfigError(key: "ingest.topics", "a SUB socket receives nothing without a subscription; use [\"\"] for every stream")
+        }
+        for (i, t) in c.ingest.topics.enumerated() where t.utf8.count > 64 {
+            throw ConfigError(key: "ingest.topics[\(i)]", "longer than a stream id can be (64 bytes)")
+        }
+        if c.ingest.maxMessageBytes < c.protocolLimits.maxHeaderBytes {
+            throw ConfigError(key: "ingest.max_message_bytes", "smaller than protocol.max_header_bytes")
+        }
+        switch c.daemon.mode {
+        case .embedding:
+            if c.classifier.classEmbeddings.isEmpty {
+                throw ConfigError(key: "classifier.class_embeddings", "required in embedding mode: a .safetensors or .npy file of class embeddings")
+            }
+        }
+        if c.classifier.topK > 1000 { throw ConfigError(key: "classifier.top_k", "at most 1000") }
+        if c.curve.enabled {
+            if c.curve.serverSecretKeyFile.isEmpty {
+                throw ConfigError(key: "curve.server_secret_key_file", "required when curve.enabled = true")
+            }
+            if c.curve.allowedClientsDirectory.isEmpty {
+                throw ConfigError(key: "curve.allowed_clients_directory", "required when curve.enabled = true (an empty directory admits nobody)")
+            }
+        }
+        if c.metrics.host.isEmpty { throw ConfigError(key: "metrics.host", "must not be empty") }
+    }
+
+    static func checkEndpoint(_ e: String, key: String) throws {
+        let schemes = ["tcp://", "ipc://", "inproc://"]
+        guard let s = schemes.first(where: { e.hasPrefix($0) }), e.count > s.count else {
+            throw ConfigError(key: key, "\"\(e)\" is not a ZeroMQ endpoint (tcp://host:port, ipc:///path or inproc://name)")
+        }
+    }
+
+    static func resolve(_ p: String, base: String) -> String {
+        if p.isEmpty || p.hasPrefix("/") { return p }
+        return URL(fileURLWithPath: base).appendingPathComponent(p).standardized.path
+    }
+}

@@ -1,0 +1,140 @@
+import Foundation
+
+/// The daemon's whole configuration, typed, with the defaults documented in docs/configuration.md.
+///
+/// One place holds every knob so that `ttad check-config`, the daemon and the docs agree. Each
+/// section mirrors a TOML table of the same name; `ConfigLoader` fills it and names the key of
+/// any error.
+public struct DaemonConfig: Sendable, Equatable {
+    public var daemon = DaemonSection()
+    public var ingest = IngestSection()
+    public var publish = PublishSection()
+    public var protocolLimits = ProtocolSection()
+    public var classifier = ClassifierSection()
+    public var metrics = MetricsSection()
+    public var state = StateSection()
+    public var curve = CurveSection()
+
+    public init() {}
+}
+
+public enum PredictionMode: String, Sendable, CaseIterable {
+    /// Samples carry an f32 embedding computed elsewhere; a frozen classifier scores it against
+    /// class embeddings from a file.
+    case embedding
+}
+
+public struct DaemonSection: Sendable, Equatable {
+    public var mode: PredictionMode = .embedding
+    /// Where SQLite state lives. systemd's StateDirectory= sets $STATE_DIRECTORY; that wins over
+    /// this default when the key is absent from the file.
+    public var stateDirectory: String = ProcessInfo.processInfo.environment["STATE_DIRECTORY"] ?? "/var/lib/ttad"
+    public var logLevel: String = "info"
+    /// Bound on the drain + final checkpoint after SIGTERM; keep below systemd's TimeoutStopSec.
+    public var shutdownTimeoutSeconds: Double = 20
+    /// Threads OpenBLAS may use for the model. 1 keeps latency predictable beside the I/O thread.
+    public var blasThreads: Int = 1
+    public init() {}
+}
+
+public enum IngestPattern: String, Sendable, CaseIterable {
+    /// Every sample must be processed: producers PUSH, the daemon PULLs; back-pressure, no loss.
+    case pull
+    /// Live streams: producers PUB, the daemon SUBscribes to topic prefixes; late samples drop.
+    case sub
+}
+
+public enum OverflowPolicy: String, Sendable, CaseIterable {
+    /// Stop reading from the sockets until the queue has room: ZeroMQ's queues fill, then PUSH
+    /// producers block. Nothing is lost inside the daemon.
+    case block
+    /// Evict the oldest queued sample to make room: freshest data wins (cameras).
+    case dropOldest = "drop_oldest"
+    /// Refuse the incoming sample: what is queued is processed in order.
+    case dropNewest = "drop_newest"
+}
+
+public struct IngestSection: Sendable, Equatable {
+    public var pattern: IngestPattern = .pull
+    public var endpoints: [String] = ["tcp://127.0.0.1:7755"]
+    /// true: the daemon binds the endpoints; false: it connects to producers that bind.
+    public var bind: Bool = true
+    /// SUB topic prefixes (ZeroMQ prefix match on frame 0, the stream id). "" = everything.
+    public var topics: [String] = [""]
+    public var queueCapacity: Int = 1024
+    /// nil = chosen by pattern: block for pull, drop_oldest for sub.
+    public var overflow: OverflowPolicy? = nil
+    /// Bytes the ZeroMQ receive queues may hold; the high-water mark is derived from it and
+    /// `typicalMessageBytes` because HWMs count messages, not bytes.
+    public var memoryBudgetBytes: Int = 64 << 20
+    public var typicalMessageBytes: Int = 4096
+    /// Hard ceiling enforced by libzmq (ZMQ_MAXMSGSIZE): a larger message makes it drop the
+    /// peer's connection, so nothing can be answered. Keep it above protocol.max_payload_bytes:
+    /// messages between the two get a `payload_too_large` error and a counter instead.
+    public var maxMessageBytes: Int = 64 << 20
+    public var reconnectIntervalMs: Int = 100
+    public var reconnectIntervalMaxMs: Int = 5000
+    public var heartbeatIntervalMs: Int = 10_000
+    public var heartbeatTimeoutMs: Int = 30_000
+
+    public var effectiveOverflow: OverflowPolicy {
+        overflow ?? (pattern == .pull ? .block : .dropOldest)
+    }
+    public init() {}
+}
+
+public struct PublishSection: Sendable, Equatable {
+    public var endpoints: [String] = ["tcp://127.0.0.1:7756"]
+    public var bind: Bool = true
+    /// Per-subscriber queue in messages. PUB drops for a subscriber whose queue is full.
+    public var sendHighWaterMark: Int = 100_000
+    /// Outputs waiting for the I/O thread; beyond this they are dropped and counted.
+    public var queueCapacity: Int = 65_536
+    public init() {}
+}
+
+public struct ProtocolSection: Sendable, Equatable {
+    public var maxHeaderBytes: Int = 4096
+    public var maxPayloadBytes: Int = 16 << 20
+    public var maxImageSide: Int = 8192
+    public var maxEmbeddingDimension: Int = 65_536
+    public init() {}
+}
+
+public struct ClassifierSection: Sendable, Equatable {
+    /// .safetensors (class names in metadata or `classNames`) or .npy (+ `classNames`).
+    public var classEmbeddings: String = ""
+    public var classNames: String? = nil
+    public var tensorName: String? = nil
+    /// Cosine similarities are multiplied by this before softmax (CLIP's learned scale is ~100).
+    public var logitScale: Double = 100
+    public var topK: Int = 5
+    /// Samples classified together in one matrix product; larger batches raise throughput.
+    public var maxBatch: Int = 64
+    /// Outlier when 1 − max cosine exceeds this; nil disables the flag (score still published).
+    public var outlierThreshold: Double? = nil
+    public init() {}
+}
+
+public struct MetricsSection: Sendable, Equatable {
+    public var enabled: Bool = true
+    public var host: String = "127.0.0.1"
+    public var port: Int = 7757
+    public init() {}
+}
+
+public struct StateSection: Sendable, Equatable {
+    public var checkpointEverySamples: Int = 100_000
+    public var checkpointEverySeconds: Double = 60
+    public var keepCheckpoints: Int = 3
+    public init() {}
+}
+
+public struct CurveSection: Sendable, Equatable {
+    public var enabled: Bool = false
+    /// czmq-format certificate holding the server's secret key (mode 0600).
+    public var serverSecretKeyFile: String = ""
+    /// Directory of client public certificates (or files of Z85 keys, one per line).
+    public var allowedClientsDirectory: String = ""
+    public init() {}
+}

@@ -1,0 +1,31 @@
+import TTADZMQ
+
+/// Applies the configured ZeroMQ options to a socket before it binds or connects (most options
+/// only affect later bind/connect calls).
+enum SocketOptions {
+    /// Receive high-water mark from a byte budget: HWMs count messages, so a budget of 64 MiB
+    /// with 600 KiB images is ~100 messages, with 2 KiB embeddings it is ~32k.
+    static func ingestHighWaterMark(_ c: IngestSection) -> Int32 {
+        ZMQHighWaterMark.messages(forBudgetBytes: c.memoryBudgetBytes, typicalMessageBytes: c.typicalMessageBytes)
+    }
+
+    static func configureIngest(_ s: ZMQSocket, _ c: IngestSection) throws {
+        try s.setReceiveHighWaterMark(ingestHighWaterMark(c))
+        try s.setMaxMessageSize(Int64(c.maxMessageBytes))
+        try s.setLinger(milliseconds: 0)
+        try s.setReconnectInterval(milliseconds: Int32(clamping: c.reconnectIntervalMs),
+                                   max: Int32(clamping: c.reconnectIntervalMaxMs))
+        if c.heartbeatIntervalMs > 0 {
+            try s.setHeartbeat(interval: Int32(clamping: c.heartbeatIntervalMs),
+                               timeout: Int32(clamping: c.heartbeatTimeoutMs),
+                               ttl: Int32(clamping: c.heartbeatTimeoutMs))
+        }
+    }
+
+    static func configurePublish(_ s: ZMQSocket, _ c: PublishSection) throws {
+        try s.setSendHighWaterMark(Int32(clamping: c.sendHighWaterMark))
+        try s.setLinger(milliseconds: 0)
+        // Publishing is outbound only: refuse inbound data frames beyond subscriptions.
+        try s.setMaxMessageSize(4096)
+    }
+}

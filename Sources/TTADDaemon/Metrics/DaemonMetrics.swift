@@ -1,0 +1,122 @@
+import Foundation
+import Prometheus
+import TTADProtocol
+
+/// Why a sample that arrived was not processed (the decoder's rejections are counted apart, by
+/// their protocol reason code).
+public enum DropReason: String, CaseIterable, Sendable {
+    /// drop_newest: the ingest queue was full, the arriving sample was refused.
+    case queueFull = "queue_full"
+    /// drop_oldest: the ingest queue was full, the oldest queued sample was evicted.
+    case queueEvicted = "queue_evicted"
+    /// Still queued when the shutdown deadline passed.
+    case shutdown = "shutdown"
+}
+
+public enum OutputFamily: String, CaseIterable, Sendable {
+    case pred, drift, event, error
+}
+
+/// Every metric the daemon exports, created once with its help text so series exist (at 0) from
+/// the first scrape and the registry never sees a conflicting re-registration.
+///
+/// Our own metrics go straight to the swift-prometheus registry so they carry help text; the
+/// registry is also what the CLI bootstraps swift-metrics with, so library metrics (for example
+/// Hummingbird's) land on the same /metrics page.
+public final class DaemonMetrics: Sendable {
+    public let registry: PrometheusCollectorRegistry
+
+    public let samplesReceived: Counter
+    public let samplesProcessed: Counter
+    public let rejected: [RejectReason: Counter]
+    public let dropped: [DropReason: Counter]
+    public let published: [OutputFamily: Counter]
+    public let outputsDropped: Counter
+    public let sequenceMissing: Counter
+    public let sequenceRestarts: Counter
+    public let outOfOrder: Counter
+    public let ingestQueueDepth: Gauge
+    public let ingestQueueCapacity: Gauge
+    public let outputQueueDepth: Gauge
+    public let sampleLatency: Histogram<Double>
+    public let batchDuration: Histogram<Double>
+    public let batchSize: Histogram<Double>
+    public let checkpoints: Counter
+    public let checkpointFailures: Counter
+    public let checkpointDuration: Histogram<Double>
+    public let lastCheckpointTimestamp: Gauge
+    public let zapAllowed: Counter
+    public let zapDenied: Counter
+    public let startTime: Gauge
+    public let ready: Gauge
+
+    public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry(),
+                version: String, mode: String) {
+        self.registry = registry
+        let r = registry
+        let info = r.makeGauge(name: "ttad_build_info", labels: [("version", version), ("mode", mode)],
+                               help: "Build and mode of the running daemon (always 1).")
+        info.set(1.0)
+        samplesReceived = r.makeCounter(name: "ttad_samples_received_total",
+                                        help: "Input messages read from the ingest sockets.")
+        samplesProcessed = r.makeCounter(name: "ttad_samples_processed_total",
+                                         help: "Samples predicted and published.")
+        var rej: [RejectReason: Counter] = [:]
+        for reason in RejectReason.allCases {
+            rej[reason] = r.makeCounter(name: "ttad_samples_rejected_total", labels: [("reason", reason.rawValue)],
+                                        help: "Input messages rejected by validation, by protocol reason code.")
+        }
+        rejected = rej
+        var drop: [DropReason: Counter] = [:]
+        for reason in DropReason.allCases {
+            drop[reason] = r.makeCounter(name: "ttad_samples_dropped_total", labels: [("reason", reason.rawValue)],
+                                         help: "Samples the daemon received but dropped without a prediction or an error, by reason.")
+        }
+        dropped = drop
+        var pub: [OutputFamily: Counter] = [:]
+        for t in OutputFamily.allCases {
+            pub[t] = r.makeCounter(name: "ttad_messages_published_total", labels: [("topic", t.rawValue)],
+                                   help: "Messages handed to the PUB socket, by topic family.")
+        }
+        published = pub
+        outputsDropped = r.makeCounter(name: "ttad_outputs_dropped_total",
+                                       help: "Output messages dropped because the output queue was full.")
+        sequenceMissing = r.makeCounter(name: "ttad_sequence_missing_total",
+                                        help: "Sequence numbers skipped between consecutive processed samples of a stream: upstream drops, plus the daemon's own drops (counted apart in ttad_samples_dropped_total).")
+        sequenceRestarts = r.makeCounter(name: "ttad_sequence_restarts_total",
+                                         help: "Streams whose sequence numbers went back to 0 (producer restarted).")
+        outOfOrder = r.makeCounter(name: "ttad_samples_out_of_order_total",
+                                   help: "Samples whose sequence number was not above the last seen one.")
+        ingestQueueDepth = r.makeGauge(name: "ttad_ingest_queue_depth", help: "Samples waiting for the processing loop.")
+        ingestQueueCapacity = r.makeGauge(name: "ttad_ingest_queue_capacity", help: "Capacity of the ingest queue.")
+        outputQueueDepth = r.makeGauge(name: "ttad_output_queue_depth", help: "Outputs waiting for the I/O thread.")
+        sampleLatency = r.makeValueHistogram(
+            name: "ttad_sample_latency_seconds",
+            buckets: [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+            help: "Time from a sample's arrival on the I/O thread to its prediction being queued for publishing.")
+        batchDuration = r.makeValueHistogram(
+            name: "ttad_inference_batch_duration_seconds",
+            buckets: [0.00001, 0.00005, 0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5],
+            help: "Time to decode, predict and encode one batch.")
+        batchSize = r.makeValueHistogram(name: "ttad_inference_batch_size",
+                                         buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024],
+                                         help: "Samples per processing batch.")
+        checkpoints = r.makeCounter(name: "ttad_checkpoints_total", help: "State checkpoints written.")
+        checkpointFailures = r.makeCounter(name: "ttad_checkpoint_failures_total", help: "State checkpoints that failed.")
+        checkpointDuration = r.makeValueHistogram(
+            name: "ttad_checkpoint_duration_seconds",
+            buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+            help: "Time to write one checkpoint transaction.")
+        lastCheckpointTimestamp = r.makeGauge(name: "ttad_checkpoint_last_success_timestamp_seconds",
+                                              help: "Unix time of the last successful checkpoint.")
+        zapAllowed = r.makeCounter(name: "ttad_curve_auth_total", labels: [("result", "allowed")],
+                                   help: "CURVE handshakes decided by the ZAP handler.")
+        zapDenied = r.makeCounter(name: "ttad_curve_auth_total", labels: [("result", "denied")],
+                                  help: "CURVE handshakes decided by the ZAP handler.")
+        startTime = r.makeGauge(name: "ttad_start_time_seconds", help: "Unix time the daemon started.")
+        startTime.set(Date().timeIntervalSince1970)
+        ready = r.makeGauge(name: "ttad_ready", help: "1 once sockets are up and state is loaded; 0 while starting or stopping.")
+    }
+
+    public func exposition() -> [UInt8] { registry.emitToBuffer() }
+}

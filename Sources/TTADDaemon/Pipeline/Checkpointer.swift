@@ -1,0 +1,68 @@
+import Foundation
+import Logging
+import TTADProtocol
+import TTADState
+
+/// What a restart continues from.
+struct RestoredState {
+    var sequences = SequenceTracker()
+    var counters = ProcessingCounters()
+    var fromCheckpoint: CheckpointInfo?
+}
+
+/// Writes the daemon's state into the store and reads it back at start.
+///
+/// A failed checkpoint is logged and counted, never fatal: the daemon keeps predicting and the
+/// previous checkpoint stays intact (each write is one transaction).
+final class Checkpointer: @unchecked Sendable {
+    static let sequenceSection = "sequence"
+    static let countersSection = "counters"
+
+    let store: StateStore
+    private let metrics: DaemonMetrics
+    private let logger: Logger
+
+    init(store: StateStore, metrics: DaemonMetrics, logger: Logger) {
+        self.store = store
+        self.metrics = metrics
+        self.logger = logger
+    }
+
+    func restore() -> RestoredState {
+        var r = RestoredState()
+        do {
+            guard let (info, c) = try store.latestCheckpointWithInfo() else { return r }
+            let dec = JSONDecoder()
+            if let b = c.sections[Self.sequenceSection] { r.sequences = try dec.decode(SequenceTracker.self, from: Data(b)) }
+            if let b = c.sections[Self.countersSection] { r.counters = try dec.decode(ProcessingCounters.self, from: Data(b)) }
+            r.fromCheckpoint = info
+        } catch {
+            // The store already vouched for the file; a section we cannot read is our bug or a
+            // downgrade. Start from zero rather than refuse to run, and say so.
+            logger.error("checkpoint sections unreadable, starting from fresh state: \(error)")
+            r = RestoredState()
+        }
+        return r
+    }
+
+    @discardableResult
+    func write(sequences: SequenceTracker, counters: ProcessingCounters, reason: String) -> CheckpointInfo? {
+        let t0 = DispatchTime.now().uptimeNanoseconds
+        do {
+            let enc = JSONEncoder()
+            enc.outputFormatting = .sortedKeys
+            var c = Checkpoint(samplesProcessed: counters.samplesProcessed, promptVersion: 0)
+            c.sections[Self.sequenceSection] = Array(try enc.encode(sequences))
+            c.sections[Self.countersSection] = Array(try enc.encode(counters))
+            let info = try store.writeCheckpoint(c, reason: reason)
+            metrics.checkpoints.increment()
+            metrics.checkpointDuration.record(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9)
+            metrics.lastCheckpointTimestamp.set(Date().timeIntervalSince1970)
+            return info
+        } catch {
+            metrics.checkpointFailures.increment()
+            logger.error("checkpoint failed (previous checkpoint kept): \(error)")
+            return nil
+        }
+    }
+}

@@ -1,0 +1,48 @@
+import TTADModel
+import TTADProtocol
+
+/// Embedding mode: gathers a batch of validated f32 embeddings into one contiguous buffer and
+/// classifies them with one matrix product against the class embeddings.
+///
+/// Owned by the processing thread; the buffers are allocated once at the configured batch size,
+/// so the per-sample path does not allocate.
+final class EmbeddingPredictor {
+    let classifier: EmbeddingClassifier
+    let classNames: [String]
+    let dimension: Int
+    private let maxBatch: Int
+    private let buffer: UnsafeMutableBufferPointer<Float>
+    private var results: [ClassificationResult] = []
+    private(set) var count = 0
+
+    init(classes: ClassEmbeddings, logitScale: Float, topK: Int, maxBatch: Int) {
+        classifier = EmbeddingClassifier(classes: classes, logitScale: logitScale, topK: topK, maxBatch: maxBatch)
+        classNames = classes.names
+        dimension = classifier.dimension
+        self.maxBatch = maxBatch
+        buffer = .allocate(capacity: maxBatch * classifier.dimension)
+        buffer.initialize(repeating: 0)
+    }
+
+    deinit { buffer.deallocate() }
+
+    func beginBatch() { count = 0 }
+
+    /// Copies one payload into the batch after validating it; returns the rejection otherwise.
+    func append(payload: [UInt8], header: SampleHeader, decoder: SampleDecoder) -> Rejection? {
+        precondition(count < maxBatch, "batch larger than max_batch")
+        let row = UnsafeMutableBufferPointer(rebasing: buffer[(count * dimension)..<((count + 1) * dimension)])
+        if let r = decoder.readEmbedding(payload: payload, into: row, header: header) { return r }
+        count += 1
+        return nil
+    }
+
+    /// Classifies the rows gathered since `beginBatch`; result i belongs to the i-th accepted
+    /// sample.
+    func finishBatch() -> ArraySlice<ClassificationResult> {
+        guard count > 0 else { return [] }
+        classifier.classify(batch: UnsafeBufferPointer(rebasing: buffer[0..<(count * dimension)]),
+                            count: count, results: &results)
+        return results[0..<count]
+    }
+}

@@ -1,0 +1,56 @@
+import Foundation
+import TTADModel
+import TTADProtocol
+
+/// Turns the pipeline's results into output messages with the protocol's encoder (one reusable
+/// pair of buffers, so encoding does not allocate; only the queued copy of the frames does).
+struct OutputBuilder {
+    private var encoder = OutputEncoder(capacity: 1024)
+    private var record = PredictionRecord(id: "", stream: "", seq: 0)
+    private let classNames: [String]
+
+    init(classNames: [String]) {
+        self.classNames = classNames
+        record.top.reserveCapacity(16)
+    }
+
+    mutating func prediction(header h: SampleHeader, result r: ClassificationResult,
+                             outlierThreshold: Double?, latencySeconds: Double) -> OutgoingMessage {
+        record.id = h.id
+        record.stream = h.stream
+        record.seq = h.seq
+        record.ts = h.ts
+        record.top.removeAll(keepingCapacity: true)
+        for t in r.top {
+            record.top.append(TopClass(className: classNames[t.index], index: t.index, p: t.probability))
+        }
+        record.entropy = r.entropy
+        // 1 − max cosine: 0 for an embedding identical to a class, up to 2 for its opposite.
+        let score = 1 - r.maxCosine
+        record.outlierScore = score
+        record.outlier = outlierThreshold.map { Double(score) > $0 } ?? false
+        record.promptVersion = 0
+        record.latencySeconds = latencySeconds
+        record.label = h.label
+        encoder.encodePrediction(record)
+        return OutgoingMessage(topic: encoder.topic, body: encoder.body, family: .pred)
+    }
+
+    mutating func error(_ r: Rejection) -> OutgoingMessage {
+        encoder.encodeError(r, tsS: Date().timeIntervalSince1970)
+        return OutgoingMessage(topic: encoder.topic, body: encoder.body, family: .error)
+    }
+
+    mutating func event(_ e: EventRecord) -> OutgoingMessage {
+        encoder.encodeEvent(e)
+        return OutgoingMessage(topic: encoder.topic, body: encoder.body, family: .event)
+    }
+}
+
+extension ProtocolSection {
+    /// The decoder's limits; in embedding mode the dimension is pinned to the class embeddings'.
+    func decoderLimits(embeddingDimension: Int?) -> ProtocolLimits {
+        ProtocolLimits(maxHeaderBytes: maxHeaderBytes, maxPayloadBytes: maxPayloadBytes, maxImageSide: maxImageSide,
+                       maxEmbeddingDim: maxEmbeddingDimension, expectedEmbeddingDim: embeddingDimension)
+    }
+}

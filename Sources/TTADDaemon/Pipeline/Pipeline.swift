@@ -1,0 +1,218 @@
+import Foundation
+import Logging
+import TTADModel
+import TTADProtocol
+
+/// The processing loop: takes batches of raw messages from the ingest queue, validates them,
+/// predicts, and queues predictions, errors and events for the I/O thread to publish.
+///
+/// It runs on its own thread (CPU-bound BLAS work does not belong on Swift's cooperative pool)
+/// and is the only owner of the classifier, the sequence tracker and the counters, so none of
+/// them needs a lock. It beats the health state and the systemd watchdog every round, busy or
+/// idle, so a wedged loop is what gets the service restarted.
+public final class Pipeline: @unchecked Sendable {
+    private let config: DaemonConfig
+    private let predictor: EmbeddingPredictor
+    private let decoder: SampleDecoder
+    private let ingestQueue: BoundedQueue<IngestItem>
+    private let outputQueue: BoundedQueue<OutgoingMessage>
+    private let wakeIO: @Sendable () -> Void
+    private let metrics: DaemonMetrics
+    private let health: HealthState
+    private let notifier: SystemdNotifier
+    private let checkpointer: Checkpointer
+    private let logger: Logger
+    private var outputs: OutputBuilder
+    private var gapEvents = GapEventLimiter(interval: 1)
+
+    /// State the loop owns; read by `snapshot()` only after the thread has ended.
+    private(set) var sequences: SequenceTracker
+    private(set) var counters: ProcessingCounters
+
+    private var thread: Thread?
+    private let finished = DispatchSemaphore(value: 0)
+    private let stopLock = NSLock()
+    private var abandon = false
+
+    init(config: DaemonConfig, predictor: EmbeddingPredictor,
+         ingestQueue: BoundedQueue<IngestItem>, outputQueue: BoundedQueue<OutgoingMessage>,
+         wakeIO: @escaping @Sendable () -> Void, metrics: DaemonMetrics, health: HealthState,
+         notifier: SystemdNotifier, checkpointer: Checkpointer, restored: RestoredState, logger: Logger) {
+        self.config = config
+        self.predictor = predictor
+        self.decoder = SampleDecoder(limits: config.protocolLimits.decoderLimits(embeddingDimension: predictor.dimension))
+        self.ingestQueue = ingestQueue
+        self.outputQueue = outputQueue
+        self.wakeIO = wakeIO
+        self.metrics = metrics
+        self.health = health
+        self.notifier = notifier
+        self.checkpointer = checkpointer
+        self.sequences = restored.sequences
+        self.counters = restored.counters
+        self.outputs = OutputBuilder(classNames: predictor.classNames)
+        self.logger = logger
+    }
+
+    public func start() {
+        let t = Thread { [self] in
+            self.run()
+            self.finished.signal()
+        }
+        t.name = "ttad-pipeline"
+        t.stackSize = 4 << 20
+        thread = t
+        t.start()
+    }
+
+    /// Ends the loop after the ingest queue (already closed by the caller) is drained, or
+    /// abandons what is left once `timeout` passes. Returns false if the thread did not end.
+    @discardableResult
+    public func join(timeout: Double) -> Bool {
+        if finished.wait(timeout: .now() + timeout) == .success { return true }
+        stopLock.lock(); abandon = true; stopLock.unlock()
+        return finished.wait(timeout: .now() + 2) == .success
+    }
+
+    // MARK: - Loop
+
+    private func run() {
+        let maxBatch = config.classifier.maxBatch
+        var items: [IngestItem] = []
+        items.reserveCapacity(maxBatch)
+        var accepted: [SampleHeader] = []
+        accepted.reserveCapacity(maxBatch)
+        var arrivals: [UInt64] = []
+        arrivals.reserveCapacity(maxBatch)
+        var lastCheckpoint = ProcessInfo.processInfo.systemUptime
+        var sinceCheckpoint = 0
+
+        while true {
+            items.removeAll(keepingCapacity: true)
+            let alive = ingestQueue.takeBatch(max: maxBatch, timeout: 0.25, into: &items)
+            let now = ProcessInfo.processInfo.systemUptime
+            health.beat()
+            notifier.watchdog(now: now)
+            stopLock.lock(); let giveUp = abandon; stopLock.unlock()
+            if giveUp {
+                let left = ingestQueue.removeAll() + items.count
+                counters.drop(.shutdown, Int64(left))
+                metrics.dropped[.shutdown]!.increment(by: Int64(left))
+                break
+            }
+            if !items.isEmpty {
+                let t0 = DispatchTime.now().uptimeNanoseconds
+                accepted.removeAll(keepingCapacity: true)
+                arrivals.removeAll(keepingCapacity: true)
+                predictor.beginBatch()
+                for item in items {
+                    if let header = admit(item) {
+                        accepted.append(header)
+                        arrivals.append(item.receivedAtNs)
+                    }
+                }
+                let results = predictor.finishBatch()
+                let done = DispatchTime.now().uptimeNanoseconds
+                for i in 0..<accepted.count {
+                    let latency = Double(done &- arrivals[i]) / 1e9
+                    let msg = outputs.prediction(header: accepted[i], result: results[i],
+                                                 outlierThreshold: config.classifier.outlierThreshold,
+                                                 latencySeconds: latency)
+                    enqueue(msg)
+                    metrics.sampleLatency.record(latency)
+                }
+                counters.samplesProcessed += Int64(accepted.count)
+                sinceCheckpoint += accepted.count
+                metrics.samplesProcessed.increment(by: Int64(accepted.count))
+                metrics.batchSize.record(Double(items.count))
+                metrics.batchDuration.record(Double(DispatchTime.now().uptimeNanoseconds &- t0) / 1e9)
+                metrics.ingestQueueDepth.set(Double(ingestQueue.count))
+            }
+            for e in gapEvents.due(now: now) { enqueue(outputs.event(e)) }
+            if !items.isEmpty { wakeIO() }
+            if sinceCheckpoint >= config.state.checkpointEverySamples
+                || (sinceCheckpoint > 0 && now - lastCheckpoint >= config.state.checkpointEverySeconds) {
+                checkpoint(reason: "periodic")
+                lastCheckpoint = now
+                sinceCheckpoint = 0
+            }
+            if !alive { break }
+        }
+    }
+
+    /// Validates one raw message; returns its header once its embedding sits in the predictor's
+    /// batch, or nil after publishing and counting the rejection.
+    private func admit(_ item: IngestItem) -> SampleHeader? {
+        let header: SampleHeader
+        let f = item.frames
+        guard f.count == 3 else {
+            // Let the decoder word the rejection (and recover what context it can).
+            if case .failure(let r) = decoder.decode(frames: f) { reject(r) }
+            return nil
+        }
+        // Payload values are checked while they are copied into the batch (readEmbedding), so
+        // the decoder skips that scan here.
+        switch decoder.decode(topic: f[0], header: f[1], payload: f[2], validatePayloadContents: false) {
+        case .failure(let r):
+            if let s = r.stream, let q = r.seq { track(stream: s, seq: q) }
+            reject(r)
+            return nil
+        case .success(let h):
+            header = h
+            track(stream: header.stream, seq: header.seq)
+            guard header.encoding == .f32Embedding else {
+                reject(Rejection(reason: .unsupportedEncoding,
+                                 detail: "encoding \"\(header.encoding.rawValue)\" needs the image model; this daemon runs in \(config.daemon.mode.rawValue) mode",
+                                 header: header))
+                return nil
+            }
+            if let r = predictor.append(payload: f[2], header: header, decoder: decoder) {
+                reject(r)
+                return nil
+            }
+            return header
+        }
+    }
+
+    private func track(stream: String, seq: UInt64) {
+        let last = sequences.lastSeq(stream: stream)
+        switch sequences.observe(stream: stream, seq: seq) {
+        case .gap(let missing):
+            counters.sequenceMissing += Int64(missing)
+            metrics.sequenceMissing.increment(by: Int64(missing))
+            gapEvents.note(stream: stream, lastSeq: last ?? 0, seq: seq, missing: missing)
+        case .duplicateOrReordered:
+            metrics.outOfOrder.increment()
+        case .restart:
+            metrics.sequenceRestarts.increment()
+            enqueue(outputs.event(EventRecord.restart(stream: stream, lastSeq: last ?? 0, tsS: Date().timeIntervalSince1970)))
+        case .first, .inOrder:
+            break
+        }
+    }
+
+    private func reject(_ r: Rejection) {
+        counters.reject(r.reason)
+        metrics.rejected[r.reason]!.increment()
+        enqueue(outputs.error(r))
+    }
+
+    private func enqueue(_ m: OutgoingMessage) {
+        if outputQueue.offer(m, evictOldest: false) != .accepted {
+            metrics.outputsDropped.increment()
+        }
+    }
+
+    /// Publishes an event (from the loop's own thread).
+    func publishEvent(kind: String, detail: [JSONMember]) {
+        enqueue(outputs.event(EventRecord(kind: kind, tsS: Date().timeIntervalSince1970, detail: detail)))
+        wakeIO()
+    }
+
+    private func checkpoint(reason: String) {
+        checkpointer.write(sequences: sequences, counters: counters, reason: reason)
+    }
+
+    /// The loop's final state; call only after `join` returned true.
+    func finalState() -> (SequenceTracker, ProcessingCounters) { (sequences, counters) }
+}

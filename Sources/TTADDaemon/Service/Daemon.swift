@@ -1,0 +1,191 @@
+import Foundation
+import Logging
+import TTADEngine
+import TTADModel
+import TTADProtocol
+import TTADState
+import TTADZMQ
+
+/// The assembled service: classifier, state, I/O thread and processing loop, started and stopped
+/// in a fixed order. `DaemonService` runs it under swift-service-lifecycle; tests drive it
+/// directly.
+public final class Daemon: @unchecked Sendable {
+    public static let version = "0.1.0"
+
+    public let config: DaemonConfig
+    public let metrics: DaemonMetrics
+    public let health: HealthState
+    private let notifier: SystemdNotifier
+    private let logger: Logger
+
+    private var context: ZMQContext?
+    private var io: IOThread?
+    private var pipeline: Pipeline?
+    private var checkpointer: Checkpointer?
+    private var ingestQueue: BoundedQueue<IngestItem>?
+    private let lifecycleLock = NSLock()
+    private var running = false
+    private var stopped = false
+    public private(set) var openOutcome: StateOpenOutcome?
+
+    public init(config: DaemonConfig, logger: Logger, metrics: DaemonMetrics? = nil,
+                notifier: SystemdNotifier = SystemdNotifier()) {
+        self.config = config
+        self.logger = logger
+        self.metrics = metrics ?? DaemonMetrics(version: Daemon.version, mode: config.daemon.mode.rawValue)
+        self.health = HealthState()
+        self.notifier = notifier
+    }
+
+    /// Endpoints actually bound (tcp port 0 resolved), once started.
+    public var endpoints: IOThread.Endpoints { io?.endpoints ?? .init(ingest: [], publish: []) }
+
+    /// Loads the model and state, opens the sockets and starts both threads. Throws with a clear
+    /// message on anything that would make the daemon useless (bad model file, port in use).
+    public func start() throws {
+        lifecycleLock.lock(); defer { lifecycleLock.unlock() }
+        precondition(!running && !stopped, "a Daemon starts once")
+        BLAS.threadCount = config.daemon.blasThreads
+        notifier.status("loading class embeddings")
+        let c = config.classifier
+        let classes = try ClassEmbeddings.load(path: c.classEmbeddings, tensorName: c.tensorName, classNamesPath: c.classNames)
+        let predictor = EmbeddingPredictor(classes: classes, logitScale: Float(c.logitScale), topK: min(c.topK, classes.names.count),
+                                           maxBatch: c.maxBatch)
+        logger.info("classifier ready", metadata: ["classes": "\(classes.names.count)", "dimension": "\(predictor.dimension)"])
+
+        notifier.status("opening state")
+        var storeOptions = StateStoreOptions()
+        storeOptions.keepCheckpoints = config.state.keepCheckpoints
+        storeOptions.creatorVersion = "ttad \(Daemon.version)"
+        let (store, outcome) = try StateStore.open(directory: config.daemon.stateDirectory,
+                                                   fingerprint: try FingerprintMaker.make(config: config),
+                                                   logger: logger, options: storeOptions)
+        openOutcome = outcome
+        let checkpointer = Checkpointer(store: store, metrics: metrics, logger: logger)
+        var restored = checkpointer.restore()
+        restored.counters.restarts += restored.fromCheckpoint == nil ? 0 : 1
+        self.checkpointer = checkpointer
+
+        let curve = try loadCurve()
+        let context = try ZMQContext(ioThreads: 1)
+        self.context = context
+        let ingestQueue = BoundedQueue<IngestItem>(capacity: config.ingest.queueCapacity)
+        let outputQueue = BoundedQueue<OutgoingMessage>(capacity: config.publish.queueCapacity)
+        metrics.ingestQueueCapacity.set(Double(ingestQueue.capacity))
+        let io = IOThread(config: config, context: context, ingestQueue: ingestQueue, outputQueue: outputQueue,
+                          metrics: metrics, curve: curve, logger: logger)
+        do {
+            try io.start()
+        } catch {
+            context.terminate()
+            try? store.close()
+            throw error
+        }
+        ingestQueue.onRoom = { [weak io] in io?.wake() }
+        self.io = io
+        self.ingestQueue = ingestQueue
+
+        let pipeline = Pipeline(config: config, predictor: predictor, ingestQueue: ingestQueue, outputQueue: outputQueue,
+                                wakeIO: { [weak io] in io?.wake() }, metrics: metrics, health: health,
+                                notifier: notifier, checkpointer: checkpointer, restored: restored, logger: logger)
+        self.pipeline = pipeline
+        pipeline.start()
+        running = true
+
+        let detail = startDetail(outcome: outcome, restored: restored)
+        try? store.appendEvent(StateEvent(kind: "start", severity: .info, detail: detail.json, at: Date()))
+        pipeline.publishEvent(kind: EventKind.started, detail: detail.values)
+        logger.info("ttad started", metadata: [
+            "ingest": "\(io.endpoints.ingest)", "publish": "\(io.endpoints.publish)",
+            "state": "\(store.path)", "restored_samples": "\(restored.counters.samplesProcessed)",
+        ])
+    }
+
+    /// Marks the daemon ready (sockets up, state loaded, metrics port listening).
+    public func markReady() {
+        health.setReady(true)
+        metrics.ready.set(1.0)
+        notifier.ready(status: "processing; ingest \(endpoints.ingest.joined(separator: ",")), publish \(endpoints.publish.joined(separator: ","))")
+    }
+
+    /// Graceful stop: stop reading input, drain the queue, write the final checkpoint, flush the
+    /// outputs, close the sockets. Bounded by `daemon.shutdown_timeout_s`. Returns false if
+    /// something had to be abandoned.
+    @discardableResult
+    public func stop(reason: String) -> Bool {
+        lifecycleLock.lock(); defer { lifecycleLock.unlock() }
+        guard running, !stopped else { return true }
+        stopped = true
+        let deadline = config.daemon.shutdownTimeoutSeconds
+        notifier.stopping(status: "stopping: \(reason)")
+        health.setStopping(reason)
+        metrics.ready.set(0.0)
+        logger.info("stopping", metadata: ["reason": "\(reason)"])
+        var clean = true
+        io?.stopIngest()
+        ingestQueue?.close()
+        if let p = pipeline {
+            if !p.join(timeout: deadline * 0.7) {
+                logger.error("processing loop did not finish draining in time")
+                clean = false
+            }
+            let (sequences, counters) = p.finalState()
+            if let info = checkpointer?.write(sequences: sequences, counters: counters, reason: "shutdown") {
+                logger.info("final checkpoint written", metadata: ["samples": "\(info.samplesProcessed)"])
+            } else {
+                clean = false
+            }
+            let detail = [JSONMember("reason", .string(reason)),
+                          JSONMember("samples_processed", .int(counters.samplesProcessed))]
+            p.publishEvent(kind: EventKind.stopping, detail: detail)
+            try? checkpointer?.store.appendEvent(StateEvent(kind: "stop", severity: .info,
+                                                            detail: JSONValue.object(detail).description, at: Date()))
+        }
+        if let io, !io.quit(timeout: max(1, deadline * 0.2)) {
+            logger.error("I/O thread did not stop in time; context shut down")
+            clean = false
+        }
+        do { try checkpointer?.store.close() } catch {
+            logger.error("closing state store: \(error)")
+            clean = false
+        }
+        context?.terminate()
+        running = false
+        logger.info("stopped", metadata: ["clean": "\(clean)"])
+        return clean
+    }
+
+    private func loadCurve() throws -> IOThread.CurveSetup? {
+        guard config.curve.enabled else { return nil }
+        guard ZMQContext.has("curve") else {
+            throw ConfigError(key: "curve.enabled", "this libzmq was built without CURVE support")
+        }
+        let cert = try ZMQCertificate.load(path: config.curve.serverSecretKeyFile)
+        guard let secret = cert.secretKey else {
+            throw ConfigError(key: "curve.server_secret_key_file", "\(config.curve.serverSecretKeyFile) holds no secret-key")
+        }
+        let allowed = try ZAPAuthenticator.loadAllowList(directory: config.curve.allowedClientsDirectory)
+        if allowed.isEmpty {
+            logger.warning("CURVE allow-list is empty: no client can connect", metadata: ["directory": "\(config.curve.allowedClientsDirectory)"])
+        }
+        return IOThread.CurveSetup(serverSecretKey: secret, allowedClientKeys: allowed)
+    }
+
+    private func startDetail(outcome: StateOpenOutcome, restored: RestoredState) -> (values: [JSONMember], json: String) {
+        var v = [
+            JSONMember("version", .string(Daemon.version)),
+            JSONMember("mode", .string(config.daemon.mode.rawValue)),
+            JSONMember("samples_processed", .int(restored.counters.samplesProcessed)),
+            JSONMember("restarts", .int(restored.counters.restarts)),
+        ]
+        switch outcome {
+        case .created: v.append(JSONMember("state", .string("created")))
+        case .restored: v.append(JSONMember("state", .string("restored")))
+        case .movedAside(let reason, let path):
+            v.append(JSONMember("state", .string("moved_aside")))
+            v.append(JSONMember("moved_aside_reason", .string(reason)))
+            v.append(JSONMember("moved_aside_to", .string(path)))
+        }
+        return (v, JSONValue.object(v).description)
+    }
+}

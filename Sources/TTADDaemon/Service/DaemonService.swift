@@ -1,0 +1,81 @@
+import Foundation
+import Logging
+import ServiceLifecycle
+
+/// Runs a `Daemon` as a swift-service-lifecycle service: start, wait for a graceful-shutdown
+/// signal (SIGTERM/SIGINT via the ServiceGroup), then stop it with its drain and final
+/// checkpoint.
+///
+/// Start and stop block (model loading, thread joins), so they run on a dedicated thread rather
+/// than tying up a cooperative-pool thread.
+public struct DaemonService: Service {
+    public let daemon: Daemon
+    private let started: @Sendable () -> Void
+
+    public init(daemon: Daemon, onStarted: @escaping @Sendable () -> Void = {}) {
+        self.daemon = daemon
+        self.started = onStarted
+    }
+
+    public func run() async throws {
+        let daemon = self.daemon
+        try await offload { try daemon.start() }
+        started()
+        let signal = Latch()
+        await withGracefulShutdownHandler {
+            await signal.wait()
+        } onGracefulShutdown: {
+            signal.open()
+        }
+        let clean = await offload { daemon.stop(reason: "graceful shutdown signal") }
+        if !clean {
+            throw DaemonStopError()
+        }
+    }
+}
+
+public struct DaemonStopError: Error, CustomStringConvertible {
+    public var description: String { "shutdown was not clean (see the log)" }
+}
+
+/// A one-shot gate: `wait` suspends until `open` has been called (before or after).
+final class Latch: @unchecked Sendable {
+    private let lock = NSLock()
+    private var isOpen = false
+    private var waiters: [CheckedContinuation<Void, Never>] = []
+
+    func open() {
+        lock.lock()
+        isOpen = true
+        let w = waiters
+        waiters = []
+        lock.unlock()
+        for c in w { c.resume() }
+    }
+
+    func wait() async {
+        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+            lock.lock()
+            if isOpen { lock.unlock(); c.resume(); return }
+            waiters.append(c)
+            lock.unlock()
+        }
+    }
+}
+
+/// Runs blocking work on its own thread and resumes the caller when it is done.
+func offload<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { c in
+        let t = Thread { c.resume(with: Result { try work() }) }
+        t.name = "ttad-lifecycle"
+        t.start()
+    }
+}
+
+func offload<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T {
+    await withCheckedContinuation { c in
+        let t = Thread { c.resume(returning: work()) }
+        t.name = "ttad-lifecycle"
+        t.start()
+    }
+}

@@ -1,0 +1,35 @@
+import Crypto
+import Foundation
+import TTADState
+
+/// The identity of what the daemon's state belongs to. Adapted state is only meaningful for the
+/// model and the settings it was learnt with; endpoints, ports and queue sizes can change freely
+/// without invalidating it, so they are not part of the fingerprint.
+enum FingerprintMaker {
+    static func make(config: DaemonConfig) throws -> StateFingerprint {
+        var h = SHA256()
+        for path in [config.classifier.classEmbeddings, config.classifier.classNames].compactMap({ $0 }) {
+            try hashFile(path, into: &h)
+        }
+        let model = hex(h.finalize())
+        let c = config.classifier
+        let relevant = "mode=\(config.daemon.mode.rawValue);tensor=\(c.tensorName ?? "");logit_scale=\(c.logitScale)"
+        let cfg = hex(SHA256.hash(data: Data(relevant.utf8)))
+        let id = "\(config.daemon.mode.rawValue):\(URL(fileURLWithPath: c.classEmbeddings).lastPathComponent)"
+        return StateFingerprint(modelID: id, modelSHA256: model, configSHA256: cfg)
+    }
+
+    private static func hashFile(_ path: String, into h: inout SHA256) throws {
+        guard let f = FileHandle(forReadingAtPath: path) else {
+            throw ConfigError(key: "classifier", "cannot read \(path)")
+        }
+        defer { try? f.close() }
+        while let chunk = try f.read(upToCount: 1 << 20), !chunk.isEmpty {
+            h.update(data: chunk)
+        }
+    }
+
+    private static func hex<D: Sequence>(_ d: D) -> String where D.Element == UInt8 {
+        d.map { String(format: "%02x", $0) }.joined()
+    }
+}

@@ -1,0 +1,56 @@
+import ArgumentParser
+import Foundation
+import Logging
+import TTADDaemon
+
+struct RunCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Run the daemon until SIGTERM or SIGINT.")
+
+    @OptionGroup var options: ConfigOptions
+
+    @Option(help: "Override daemon.log_level (trace, debug, info, notice, warning, error, critical).")
+    var logLevel: String?
+
+    func run() async throws {
+        let config: DaemonConfig
+        do {
+            config = try options.load()
+        } catch let e as ConfigError {
+            throw ValidationError(e.description)
+        }
+        let level = Logger.Level(rawValue: logLevel ?? config.daemon.logLevel) ?? .info
+        LoggingSystem.bootstrap { label in
+            var h = StreamLogHandler.standardError(label: label)
+            h.logLevel = level
+            return h
+        }
+        let logger = Logger(label: "ttad")
+        do {
+            try await DaemonRunner.run(config: config, logger: logger)
+        } catch {
+            logger.critical("ttad exiting: \(error)")
+            throw ExitCode(1)
+        }
+    }
+}
+
+struct CheckConfigCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "check-config",
+        abstract: "Validate a configuration file (and the files it names) and print the effective settings.")
+
+    @OptionGroup var options: ConfigOptions
+
+    func run() async throws {
+        do {
+            let c = try options.load()
+            try ConfigCheck.checkFiles(c)
+            print(ConfigCheck.describe(c))
+            print("ok: \(options.config)")
+        } catch let e as ConfigError {
+            throw ValidationError(e.description)
+        }
+    }
+}

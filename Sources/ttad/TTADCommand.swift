@@ -1,0 +1,12 @@
+import ArgumentParser
+
+@main
+struct TTADCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ttad",
+        abstract: "Streaming test-time adaptation daemon: samples in over ZeroMQ, predictions out.",
+        version: "0.1.0",
+        subcommands: [RunCommand.self, CheckConfigCommand.self, PublishCommand.self, SubscribeCommand.self,
+                      KeygenCommand.self],
+        defaultSubcommand: nil)
+}

@@ -1,0 +1,137 @@
+import XCTest
+@testable import TTADDaemon
+
+final class ConfigLoaderTests: XCTestCase {
+    private let minimal = """
+    [classifier]
+    class_embeddings = "emb.safetensors"
+    """
+
+    func testDefaultsAndRelativePaths() throws {
+        let c = try ConfigLoader.parse(minimal, baseDirectory: "/etc/ttad")
+        XCTAssertEqual(c.classifier.classEmbeddings, "/etc/ttad/emb.safetensors")
+        XCTAssertEqual(c.ingest.pattern, .pull)
+        XCTAssertEqual(c.ingest.effectiveOverflow, .block)
+        XCTAssertEqual(c.ingest.endpoints, ["tcp://127.0.0.1:7755"])
+        XCTAssertEqual(c.publish.endpoints, ["tcp://127.0.0.1:7756"])
+        XCTAssertEqual(c.metrics.host, "127.0.0.1")
+        XCTAssertEqual(c.classifier.logitScale, 100)
+    }
+
+    func testSubDefaultsToDropOldest() throws {
+        let c = try ConfigLoader.parse(minimal + "\n[ingest]\npattern = \"sub\"\ntopics = [\"cam\"]\n", baseDirectory: "/")
+        XCTAssertEqual(c.ingest.effectiveOverflow, .dropOldest)
+        XCTAssertEqual(c.ingest.topics, ["cam"])
+    }
+
+    func testEveryKeyParses() throws {
+        let text = """
+        [daemon]
+        mode = "embedding"
+        state_directory = "state"
+        log_level = "debug"
+        shutdown_timeout_s = 5
+        blas_threads = 2
+        [ingest]
+        pattern = "sub"
+        endpoints = ["tcp://127.0.0.1:9000", "ipc:///tmp/x"]
+        bind = false
+        topics = ["a", "b"]
+        queue_capacity = 10
+        overflow = "drop_newest"
+        memory_budget_bytes = 1048576
+        typical_message_bytes = 100
+        max_message_bytes = 100000
+        reconnect_interval_ms = 50
+        reconnect_interval_max_ms = 1000
+        heartbeat_interval_ms = 0
+        heartbeat_timeout_ms = 0
+        [publish]
+        endpoints = ["tcp://127.0.0.1:9001"]
+        bind = true
+        send_high_water_mark = 5
+        queue_capacity = 7
+        [protocol]
+        max_header_bytes = 1024
+        max_payload_bytes = 2048
+        max_image_side = 512
+        max_embedding_dimension = 1024
+        [classifier]
+        class_embeddings = "/m/e.npy"
+        class_names = "names.txt"
+        tensor = "t"
+        logit_scale = 50.5
+        top_k = 3
+        max_batch = 16
+        outlier_threshold = 0.7
+        [metrics]
+        enabled = false
+        host = "0.0.0.0"
+        port = 0
+        [state]
+        checkpoint_every_samples = 100
+        checkpoint_every_s = 2.5
+        keep_checkpoints = 2
+        [curve]
+        enabled = true
+        server_secret_key_file = "curve/server_secret"
+        allowed_clients_directory = "curve/clients"
+        """
+        let c = try ConfigLoader.parse(text, baseDirectory: "/base")
+        XCTAssertEqual(c.daemon.stateDirectory, "/base/state")
+        XCTAssertEqual(c.daemon.logLevel, "debug")
+        XCTAssertEqual(c.daemon.shutdownTimeoutSeconds, 5)
+        XCTAssertEqual(c.ingest.endpoints.count, 2)
+        XCTAssertEqual(c.ingest.effectiveOverflow, .dropNewest)
+        XCTAssertFalse(c.ingest.bind)
+        XCTAssertEqual(c.publish.queueCapacity, 7)
+        XCTAssertEqual(c.protocolLimits.maxEmbeddingDimension, 1024)
+        XCTAssertEqual(c.classifier.classNames, "/base/names.txt")
+        XCTAssertEqual(c.classifier.outlierThreshold, 0.7)
+        XCTAssertEqual(c.state.checkpointEverySeconds, 2.5)
+        XCTAssertEqual(c.curve.allowedClientsDirectory, "/base/curve/clients")
+        // The printed effective configuration parses back to the same configuration.
+        let again = try ConfigLoader.parse(ConfigCheck.describe(c), baseDirectory: "/elsewhere")
+        XCTAssertEqual(again, c)
+    }
+
+    private func assertError(_ text: String, key: String, contains: String, file: StaticString = #filePath, line: UInt = #line) {
+        XCTAssertThrowsError(try ConfigLoader.parse(text, baseDirectory: "/"), file: file, line: line) { e in
+            guard let ce = e as? ConfigError else { return XCTFail("not a ConfigError: \(e)", file: file, line: line) }
+            XCTAssertEqual(ce.key, key, "\(ce)", file: file, line: line)
+            XCTAssertTrue(ce.description.contains(contains), "\(ce)", file: file, line: line)
+        }
+    }
+
+    func testErrorsNameTheKey() {
+        assertError(minimal + "\n[ingest]\nqueu_capacity = 3\n", key: "ingest.queu_capacity", contains: "unknown key")
+        assertError(minimal + "\n[ingest]\nqueue_capacity = \"big\"\n", key: "ingest.queue_capacity", contains: "expected an integer")
+        assertError(minimal + "\n[ingest]\nqueue_capacity = 0\n", key: "ingest.queue_capacity", contains: "≥ 1")
+        assertError(minimal + "\n[ingest]\npattern = \"req\"\n", key: "ingest.pattern", contains: "\"pull\"")
+        assertError(minimal + "\n[ingest]\nendpoints = [\"localhost:5\"]\n", key: "ingest.endpoints[0]", contains: "not a ZeroMQ endpoint")
+        assertError(minimal + "\n[ingest]\nendpoints = [3]\n", key: "ingest.endpoints[0]", contains: "expected a string")
+        assertError(minimal + "\n[ingest]\nendpoints = []\n", key: "ingest.endpoints", contains: "at least one")
+        assertError(minimal + "\n[ingest]\npattern = \"sub\"\ntopics = []\n", key: "ingest.topics", contains: "subscription")
+        assertError(minimal + "\n[bogus]\nx = 1\n", key: "bogus", contains: "unknown key")
+        assertError(minimal + "\n[daemon]\nlog_level = \"loud\"\n", key: "daemon.log_level", contains: "must be one of")
+        assertError(minimal + "\n[classifier.x]\n", key: "classifier.x", contains: "unknown key")
+        assertError(minimal + "\n[metrics]\nport = 70000\n", key: "metrics.port", contains: "≤ 65535")
+        assertError(minimal + "\n[curve]\nenabled = true\n", key: "curve.server_secret_key_file", contains: "required")
+        assertError("[daemon]\nmode = \"embedding\"\n", key: "classifier.class_embeddings", contains: "required")
+        assertError(minimal + "\n[classifier]\nlogit_scale = 0\n", key: "", contains: "TOML")  // duplicate table
+        assertError(minimal + "\nx = = 1\n", key: "", contains: "line 3")
+    }
+
+    func testMissingFileIsAClearError() {
+        XCTAssertThrowsError(try ConfigLoader.load(path: "/nonexistent/ttad.toml")) { e in
+            XCTAssertTrue("\(e)".contains("/nonexistent/ttad.toml"))
+        }
+    }
+
+    func testShippedExampleConfigIsValid() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let c = try ConfigLoader.load(path: root.appendingPathComponent("deploy/ttad.toml").path)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: c.classifier.classEmbeddings), c.classifier.classEmbeddings)
+        XCTAssertNoThrow(try ConfigCheck.checkFiles(c))
+    }
+}
