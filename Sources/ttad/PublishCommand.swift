@@ -129,7 +129,7 @@ struct PublishCommand: ParsableCommand {
         }
         let shapeList = try shape.map { s -> [Int] in
             let parts = s.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
-            guard !parts.isEmpty else { throw ValidationError("--shape must look like 224,224,3") }
+            guard !parts.isEmpty, parts.count <= SampleShape.maxRank else { throw ValidationError("--shape must look like 224,224,3") }
             return parts
         }
         return try files.map { f in

@@ -110,7 +110,7 @@ final class RejectReasonTests: XCTestCase {
         XCTAssertEqual(RejectReason.allCases.map(\.rawValue), [
             "frame_count", "bad_topic", "header_too_large", "bad_json", "missing_field",
             "wrong_type", "bad_value", "unsupported_version", "unknown_encoding", "stream_mismatch", "wrong_shape",
-            "payload_too_large", "payload_length", "non_finite", "zero_norm", "corrupt_image",
+            "payload_too_large", "payload_length", "non_finite", "zero_norm", "corrupt_image", "unsupported_encoding",
         ])
     }
 

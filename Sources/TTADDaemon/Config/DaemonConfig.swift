@@ -110,7 +110,7 @@ public struct ClassifierSection: Sendable, Equatable {
     public var logitScale: Double = 100
     public var topK: Int = 5
     /// Samples classified together in one matrix product; larger batches raise throughput.
-    public var maxBatch: Int = 64
+    public var maxBatch: Int = 256
     /// Outlier when 1 − max cosine exceeds this; nil disables the flag (score still published).
     public var outlierThreshold: Double? = nil
     public init() {}

@@ -53,6 +53,8 @@ public final class Daemon: @unchecked Sendable {
                                            maxBatch: c.maxBatch)
         logger.info("classifier ready", metadata: ["classes": "\(classes.names.count)", "dimension": "\(predictor.dimension)"])
 
+        // Everything that can fail on configuration comes before the state directory is locked.
+        let curve = try loadCurve()
         notifier.status("opening state")
         var storeOptions = StateStoreOptions()
         storeOptions.keepCheckpoints = config.state.keepCheckpoints
@@ -66,8 +68,11 @@ public final class Daemon: @unchecked Sendable {
         restored.counters.restarts += restored.fromCheckpoint == nil ? 0 : 1
         self.checkpointer = checkpointer
 
-        let curve = try loadCurve()
-        let context = try ZMQContext(ioThreads: 1)
+        let context: ZMQContext
+        do { context = try ZMQContext(ioThreads: 1) } catch {
+            try? store.close()
+            throw error
+        }
         self.context = context
         let ingestQueue = BoundedQueue<IngestItem>(capacity: config.ingest.queueCapacity)
         let outputQueue = BoundedQueue<OutgoingMessage>(capacity: config.publish.queueCapacity)
