@@ -92,42 +92,16 @@ final class DemoFeed {
         }
     }
 
-    private let context: ZMQContext
-    private let push: ZMQSocket
-    private let sub: ZMQSocket
+    private let connection: DaemonConnection
+    private var push: ZMQSocket { connection.push }
+    private var sub: ZMQSocket { connection.sub }
     private let encoder = SampleEncoder()
     private let decoder = OutputDecoder()
     private var seq: UInt64 = 0
-
-    private let dimension: Int
     private let live = isatty(STDOUT_FILENO) != 0
 
     init(ingest: String, publish: String, dimension: Int) throws {
-        self.dimension = dimension
-        context = try ZMQContext()
-        push = try ZMQSocket(context: context, type: .push)
-        sub = try ZMQSocket(context: context, type: .sub)
-        try push.setLinger(milliseconds: 0)
-        try sub.setLinger(milliseconds: 0)
-        try sub.setReceiveHighWaterMark(0)
-        try sub.subscribe("pred/demo")
-        try sub.subscribe("error")
-        try sub.connect(publish)
-        try push.connect(ingest)
-        // Slow joiner: wait until our subscription is in place (a probe comes back).
-        try sub.setReceiveTimeout(milliseconds: 100)
-        for attempt in 0..<100 {
-            _ = try push.send(encoder.encodeEmbedding(id: "probe", stream: "demo-probe", seq: UInt64(attempt),
-                                                      values: [Float](repeating: 1, count: dimension)))
-            if try sub.receiveMultipart() != nil { break }
-        }
-        while try sub.receiveMultipart() != nil {}
-    }
-
-    deinit {
-        push.close()
-        sub.close()
-        context.terminate()
+        connection = try DaemonConnection(ingest: ingest, publish: publish, topics: ["pred/demo", "error"], dimension: dimension)
     }
 
     func runPhase(name: String, count: Int, badEvery: Int, next: () -> (label: Int, values: [Float])) throws -> Tally {

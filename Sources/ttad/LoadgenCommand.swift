@@ -30,35 +30,15 @@ struct LoadgenCommand: ParsableCommand {
     var variety: Int = 256
 
     func run() throws {
-        let ctx = try ZMQContext()
-        defer { ctx.terminate() }
-        let push = try ZMQSocket(context: ctx, type: .push)
-        let sub = try ZMQSocket(context: ctx, type: .sub)
-        defer { push.close(); sub.close() }
-        try push.setLinger(milliseconds: 0)
-        try push.setSendHighWaterMark(10_000)
-        try sub.setLinger(milliseconds: 0)
-        try sub.setReceiveHighWaterMark(0)
-        try sub.subscribe("pred/")
-        try sub.subscribe("error")
-        try sub.connect(publish)
-        try push.connect(ingest)
-
         var rng = SplitMix64(seed: 42)
         let payloads: [[UInt8]] = (0..<variety).map { _ in
             SampleEncoder.embeddingPayload((0..<dim).map { _ in rng.gaussian() })
         }
         let encoder = SampleEncoder()
-        // Slow joiner: probe until a prediction comes back.
-        try sub.setReceiveTimeout(milliseconds: 100)
-        var connected = false
-        for i in 0..<200 where !connected {
-            let h = SampleHeader(id: "warm", stream: "warm", seq: UInt64(i), encoding: .f32Embedding, shape: [dim])
-            _ = try push.send(encoder.encode(header: h, payload: payloads[0]))
-            connected = try sub.receiveMultipart() != nil
-        }
-        guard connected else { throw ValidationError("no answer from the daemon at \(ingest) / \(publish)") }
-        while try sub.receiveMultipart() != nil {}
+        let connection = try DaemonConnection(ingest: ingest, publish: publish, topics: ["pred/bench", "error"],
+                                              dimension: dim, sendHighWaterMark: 10_000)
+        let push = connection.push
+        let sub = connection.sub
 
         let counter = ReceiveCounter(socket: sub, target: count)
         let receiver = Thread { counter.run() }

@@ -94,3 +94,17 @@ final class RunningProcess: @unchecked Sendable {
         stderrPipe.fileHandleForReading.readabilityHandler = nil
     }
 }
+
+/// Runs a command to completion: (exit status, stdout and stderr together).
+func runCommand(_ executable: String, _ args: [String]) throws -> (Int32, String) {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: executable)
+    p.arguments = args
+    let pipe = Pipe()
+    p.standardOutput = pipe
+    p.standardError = pipe
+    try p.run()
+    let data = pipe.fileHandleForReading.readDataToEndOfFile()
+    p.waitUntilExit()
+    return (p.terminationStatus, String(decoding: data, as: UTF8.self))
+}

@@ -8,11 +8,8 @@ import XCTest
 final class DaemonIngestTests: XCTestCase {
     func testPullOverTCPPredictsEverySampleInOrder() throws {
         let env = try TestDaemonEnvironment()
-        let daemon = env.makeDaemon()
-        try daemon.start()
+        let (daemon, client) = try env.startWithClient()
         defer { daemon.stop(reason: "test") }
-        let client = try TestClient(ingest: daemon.endpoints.ingest[0], publish: daemon.endpoints.publish[0])
-        try client.waitUntilConnected()
 
         for seq in 0..<20 {
             let cls = seq % 4
@@ -46,11 +43,8 @@ final class DaemonIngestTests: XCTestCase {
         let env = try TestDaemonEnvironment()
         env.config.ingest.endpoints = ["ipc://\(env.directory.path)/in.sock"]
         env.config.publish.endpoints = ["ipc://\(env.directory.path)/out.sock"]
-        let daemon = env.makeDaemon()
-        try daemon.start()
+        let (daemon, client) = try env.startWithClient()
         defer { daemon.stop(reason: "test") }
-        let client = try TestClient(ingest: daemon.endpoints.ingest[0], publish: daemon.endpoints.publish[0])
-        try client.waitUntilConnected()
         try client.sendEmbedding(stream: "s", seq: 0, values: TestDaemonEnvironment.embedding(forClass: 2))
         let p = try client.receive(count: 1).first?.prediction
         XCTAssertEqual(p?.top.first?.className, "gamma")
@@ -60,11 +54,8 @@ final class DaemonIngestTests: XCTestCase {
         let env = try TestDaemonEnvironment()
         env.config.ingest.pattern = .sub
         env.config.ingest.topics = ["cam", "probe"]
-        let daemon = env.makeDaemon()
-        try daemon.start()
+        let (daemon, client) = try env.startWithClient(inputType: .pub)
         defer { daemon.stop(reason: "test") }
-        let client = try TestClient(ingest: daemon.endpoints.ingest[0], publish: daemon.endpoints.publish[0], inputType: .pub)
-        try client.waitUntilConnected()
         for seq in 0..<5 {
             try client.sendEmbedding(stream: "cam7", seq: UInt64(seq), values: TestDaemonEnvironment.embedding(forClass: 1))
             try client.sendEmbedding(stream: "door1", seq: UInt64(seq), values: TestDaemonEnvironment.embedding(forClass: 1))
@@ -78,11 +69,8 @@ final class DaemonIngestTests: XCTestCase {
 
     func testSequenceGapIsCountedAndAnnounced() throws {
         let env = try TestDaemonEnvironment()
-        let daemon = env.makeDaemon()
-        try daemon.start()
+        let (daemon, client) = try env.startWithClient()
         defer { daemon.stop(reason: "test") }
-        let client = try TestClient(ingest: daemon.endpoints.ingest[0], publish: daemon.endpoints.publish[0])
-        try client.waitUntilConnected()
         for seq: UInt64 in [0, 1, 5, 6, 0] {
             try client.sendEmbedding(stream: "g", seq: seq, values: TestDaemonEnvironment.embedding(forClass: 0))
         }
@@ -99,11 +87,8 @@ final class DaemonIngestTests: XCTestCase {
     func testOutlierThresholdFlagsFarEmbeddings() throws {
         let env = try TestDaemonEnvironment()
         env.config.classifier.outlierThreshold = 0.5
-        let daemon = env.makeDaemon()
-        try daemon.start()
+        let (daemon, client) = try env.startWithClient()
         defer { daemon.stop(reason: "test") }
-        let client = try TestClient(ingest: daemon.endpoints.ingest[0], publish: daemon.endpoints.publish[0])
-        try client.waitUntilConnected()
         // Equal weight on the last 4 axes, where no class lives: cosine 0 with every class.
         let far: [Float] = [0, 0, 0, 0, 1, 1, 1, 1]
         try client.sendEmbedding(stream: "o", seq: 0, values: far)

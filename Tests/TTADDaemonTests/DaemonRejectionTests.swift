@@ -48,11 +48,8 @@ final class DaemonRejectionTests: XCTestCase {
     func testEveryRejectionIsPublishedAndCountedWhileValidSamplesFlow() throws {
         let env = try TestDaemonEnvironment()
         env.config.protocolLimits.maxPayloadBytes = 65_536
-        let daemon = env.makeDaemon()
-        try daemon.start()
+        let (daemon, client) = try env.startWithClient()
         defer { daemon.stop(reason: "test") }
-        let client = try TestClient(ingest: daemon.endpoints.ingest[0], publish: daemon.endpoints.publish[0])
-        try client.waitUntilConnected()
 
         let bad = Self.badMessages
         // Every reason code the daemon can produce is exercised here.

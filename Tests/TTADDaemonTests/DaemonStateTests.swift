@@ -114,3 +114,19 @@ final class DaemonStateTests: XCTestCase {
         }
     }
 }
+
+final class DaemonCheckpointTests: XCTestCase {
+    func testPeriodicCheckpointIsWrittenAndAnnounced() throws {
+        let env = try TestDaemonEnvironment()
+        env.config.state.checkpointEverySamples = 5
+        let (daemon, client) = try env.startWithClient()
+        defer { daemon.stop(reason: "test") }
+        for seq in 0..<12 {
+            try client.sendEmbedding(stream: "c", seq: UInt64(seq), values: TestDaemonEnvironment.embedding(forClass: 1))
+        }
+        let events = try client.receive(count: 1, timeout: 5) { $0.event?.kind == "checkpoint" }.compactMap(\.event)
+        XCTAssertEqual(events.first?.detail.first { $0.key == "reason" }?.value, .string("periodic"))
+        XCTAssertGreaterThanOrEqual(metricValue(daemon.metrics.exposition(), "ttad_checkpoints_total") ?? 0, 1)
+        XCTAssertGreaterThan(metricValue(daemon.metrics.exposition(), "ttad_checkpoint_last_success_timestamp_seconds") ?? 0, 0)
+    }
+}

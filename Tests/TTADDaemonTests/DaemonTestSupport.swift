@@ -49,6 +49,22 @@ final class TestDaemonEnvironment {
         (0..<dimension).map { $0 == i ? 1 : noise * Float(($0 * 7 + i * 3) % 5) / 5 }
     }
 
+    /// A started daemon and a client whose sockets are known to be connected. Stop the daemon
+    /// when done (`defer { daemon.stop(reason: "test") }`).
+    func startWithClient(inputType: ZMQSocketType = .push) throws -> (Daemon, TestClient) {
+        let daemon = makeDaemon()
+        try daemon.start()
+        do {
+            let client = try TestClient(ingest: daemon.endpoints.ingest[0], publish: daemon.endpoints.publish[0],
+                                        inputType: inputType)
+            try client.waitUntilConnected()
+            return (daemon, client)
+        } catch {
+            daemon.stop(reason: "test setup failed")
+            throw error
+        }
+    }
+
     func makeDaemon(logLevel: Logger.Level = .warning) -> Daemon {
         var logger = Logger(label: "ttad-test")
         logger.logLevel = logLevel

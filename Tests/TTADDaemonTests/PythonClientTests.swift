@@ -5,16 +5,7 @@ import XCTest
 /// A client in another language, written from docs/protocol.md alone, talks to the daemon.
 final class PythonClientTests: XCTestCase {
     private func run(_ args: [String], timeout: Double = 120) throws -> (Int32, String) {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = args
-        let out = Pipe()
-        p.standardOutput = out
-        p.standardError = out
-        try p.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return (p.terminationStatus, String(decoding: data, as: UTF8.self))
+        try runCommand("/usr/bin/env", args)
     }
 
     /// pyzmq is installed on demand, as the contract's example client needs it.

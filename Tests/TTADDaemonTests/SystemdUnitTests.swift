@@ -4,16 +4,7 @@ import XCTest
 /// The shipped unit file passes systemd's own checks against the real binary.
 final class SystemdUnitTests: XCTestCase {
     private func analyze(_ args: [String]) throws -> (Int32, String) {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/systemd-analyze")
-        p.arguments = args
-        let pipe = Pipe()
-        p.standardOutput = pipe
-        p.standardError = pipe
-        try p.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return (p.terminationStatus, String(decoding: data, as: UTF8.self))
+        try runCommand("/usr/bin/systemd-analyze", args)
     }
 
     /// The unit with ExecStart pointing at the binary under test (verify checks it exists).

@@ -203,14 +203,19 @@ public final class Pipeline: @unchecked Sendable {
         }
     }
 
-    /// Publishes an event (from the loop's own thread).
+    /// Publishes an event. Only while the loop is not running (before `start`, after `join`):
+    /// the encoder belongs to the loop.
     func publishEvent(kind: String, detail: [JSONMember]) {
         enqueue(outputs.event(EventRecord(kind: kind, tsS: Date().timeIntervalSince1970, detail: detail)))
         wakeIO()
     }
 
     private func checkpoint(reason: String) {
-        checkpointer.write(sequences: sequences, counters: counters, reason: reason)
+        guard let info = checkpointer.write(sequences: sequences, counters: counters, reason: reason) else { return }
+        enqueue(outputs.event(EventRecord(kind: EventKind.checkpoint, tsS: Date().timeIntervalSince1970, detail: [
+            JSONMember("id", .int(info.id)), JSONMember("reason", .string(info.reason)),
+            JSONMember("samples_processed", .int(info.samplesProcessed)), JSONMember("bytes", .int(Int64(info.bytes))),
+        ])))
     }
 
     /// The loop's final state; call only after `join` returned true.

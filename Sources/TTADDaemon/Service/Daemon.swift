@@ -94,12 +94,12 @@ public final class Daemon: @unchecked Sendable {
                                 wakeIO: { [weak io] in io?.wake() }, metrics: metrics, health: health,
                                 notifier: notifier, checkpointer: checkpointer, restored: restored, logger: logger)
         self.pipeline = pipeline
-        pipeline.start()
-        running = true
-
         let detail = startDetail(outcome: outcome, restored: restored)
         try? store.appendEvent(StateEvent(kind: "start", severity: .info, detail: detail.json, at: Date()))
+        // Before the loop starts: publishEvent uses the loop's encoder, which the loop owns once running.
         pipeline.publishEvent(kind: EventKind.started, detail: detail.values)
+        pipeline.start()
+        running = true
         logger.info("ttad started", metadata: [
             "ingest": "\(io.endpoints.ingest)", "publish": "\(io.endpoints.publish)",
             "state": "\(store.path)", "restored_samples": "\(restored.counters.samplesProcessed)",
