@@ -6,4 +6,17 @@ source tools/setup.sh
 # The Python client test codes against docs/protocol.md with pyzmq.
 python3 -c 'import zmq' 2>/dev/null || python3 -m pip install --quiet pyzmq || python3 -m pip install --quiet --break-system-packages pyzmq
 swift build --build-tests
-swift test --skip-build "$@"
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+# The suite is XCTest only; Swift Testing would add a closing "0 tests" line of its own.
+set +e
+swift test --skip-build --disable-swift-testing "$@" 2>&1 | tee "$log"
+status=${PIPESTATUS[0]}
+set -e
+summary=$(grep -E "^[[:space:]]*Executed [0-9]+ tests?, with [0-9]+ failures?" "$log" | tail -n 1)
+if [[ $summary =~ Executed\ ([0-9]+)\ tests?,\ with\ ([0-9]+)\ failure ]]; then
+  total=${BASH_REMATCH[1]}
+  failed=${BASH_REMATCH[2]}
+  echo "$((total - failed)) passed, $failed failed"
+fi
+exit "$status"
