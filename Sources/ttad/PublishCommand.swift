@@ -71,6 +71,11 @@ struct PublishCommand: ParsableCommand {
         defer { sock.close() }
         try sock.setLinger(milliseconds: 5000)
         try sock.setSendHighWaterMark(pattern == "pub" ? 0 : 1000)
+        // PUSH waits for a connected daemon (within SNDTIMEO) instead of queueing into the void.
+        if pattern == "push" && !bind {
+            try sock.setImmediate(true)
+            try sock.setSendTimeout(milliseconds: 10_000)
+        }
         if bind { try sock.bind(endpoint) } else { try sock.connect(endpoint) }
         if settle > 0 { Thread.sleep(forTimeInterval: settle) }
 
@@ -85,7 +90,9 @@ struct PublishCommand: ParsableCommand {
                     header.label = Int(l[i]).map { SampleLabel.index($0) } ?? .name(l[i])
                 }
                 let frames = SampleEncoder().encode(header: header, payload: s.payload)
-                _ = try sock.send(frames)
+                guard try sock.send(frames) else {
+                    throw ValidationError("no daemon accepted sample seq \(seq) at \(endpoint) within 10 s")
+                }
                 seq += 1
                 sent += 1
                 if rate > 0 {

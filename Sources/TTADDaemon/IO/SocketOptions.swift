@@ -25,6 +25,9 @@ enum SocketOptions {
     static func configurePublish(_ s: ZMQSocket, _ c: PublishSection) throws {
         try s.setSendHighWaterMark(Int32(clamping: c.sendHighWaterMark))
         try s.setLinger(milliseconds: 0)
+        // Connecting to a proxy that is not up yet: queue nothing for it rather than a backlog
+        // of stale predictions delivered on connect.
+        if !c.bind { try s.setImmediate(true) }
         // Publishing is outbound only: refuse inbound data frames beyond subscriptions.
         try s.setMaxMessageSize(4096)
     }
