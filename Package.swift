@@ -36,11 +36,14 @@ let package = Package(
         // C libraries, each behind its own thin system-library shim.
         .systemLibrary(name: "CZMQ", pkgConfig: "libzmq", providers: [.apt(["libzmq3-dev"])]),
         .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CTurboJPEG", pkgConfig: "libturbojpeg", providers: [.apt(["libturbojpeg0-dev"])]),
+        .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
 
         // Engine: tensors, BLAS-backed ops, weight files. Knows nothing of models or sockets.
         .target(name: "TTADEngine", dependencies: ["COpenBLAS"], swiftSettings: numericSettings),
-        // Models built on the engine (today: the frozen embedding classifier).
-        .target(name: "TTADModel", dependencies: ["TTADEngine"], swiftSettings: numericSettings),
+        // Models built on the engine: the frozen embedding classifier, CLIP's tokenizer and image
+        // preprocessing.
+        .target(name: "TTADModel", dependencies: ["TTADEngine", "CTurboJPEG", "CPNG"], swiftSettings: numericSettings),
         // Wire protocol v1: frames, headers, validation, output messages. Pure Swift.
         .target(name: "TTADProtocol"),
         // Thin, careful wrapper over libzmq.

@@ -11,9 +11,12 @@ pipeline (TTADModel/Image), what Hugging Face's CLIP image processor does with i
                      bit, so the crop plus the config *is* the reference, at ~1/10 the size of float16
                      pixel_values. index.json also carries an FNV-1a-64 of the float32 pixel_values
                      (C-order CHW, little-endian) so the Swift test can check that identity too.
-  * <name>.pil.png   (JPEG fixtures only) the RGB uint8 pixels PIL's decoder produced, so the tests
+  * <name>.pil.png   the RGB uint8 pixels PIL's decoder produced (after convert_to_rgb), so the tests
                      can separate decoder differences (libjpeg-turbo 2.1 via TurboJPEG vs the
-                     libjpeg-turbo bundled in Pillow's wheel) from resize differences.
+                     libjpeg-turbo bundled in Pillow's wheel; libpng vs Pillow's 16-bit handling)
+                     from resize differences. Stored in full only for KEEP_DECODED_PIXELS (size
+                     budget); for every fixture index.json has the FNV-1a-64 of PIL's pixels, and
+                     for PNGs (lossless) the file itself carries them.
   * index.json       per fixture: file, format, size, the resize target, FNV-1a-64 of PIL's decoded
                      RGB pixels (HWC), the reference crop, the pixel_values hash/sum, and the versions
                      of transformers / Pillow / libjpeg-turbo used.
@@ -23,6 +26,9 @@ transformers >= 5; `CLIPImageProcessor` in 4.x, where it is the PIL implementati
 offline with OpenAI CLIP's settings. Note: in transformers 5, `CLIPImageProcessor` defaults to a
 torchvision backend when torchvision is installed; that backend resizes differently (float,
 torchvision antialias) and is *not* what these fixtures record.
+
+Also writes cmyk.jpg, an input the decoder must reject (listed under "error_fixtures").
+Output is byte-for-byte deterministic for a given Pillow/zlib/libjpeg-turbo.
 
 Usage (from the repository root; needs `pip install transformers pillow numpy`):
     python3 tools/make_image_fixtures.py [--out Tests/TTADModelTests/Fixtures/images]
@@ -51,6 +57,12 @@ from transformers.image_utils import OPENAI_CLIP_MEAN, OPENAI_CLIP_STD, PILImage
 SEED = 20240611
 SHORTEST_EDGE = 224
 CROP = 224
+# JPEG fixtures whose PIL-decoded pixels are stored in full (<name>.pil.png) so the test can report
+# the per-pixel decoder difference; for the others only the FNV hash of PIL's pixels is stored
+# (libjpeg-turbo 2.1.5 via TurboJPEG matched Pillow's bundled libjpeg-turbo bit for bit on all of
+# them when these fixtures were made). Kept to one JPEG for the size budget, plus the 16-bit PNG,
+# whose 16 -> 8 bit reduction differs between Pillow (high byte) and libpng (rounded scale).
+KEEP_DECODED_PIXELS = {"photo_420", "rgb16"}
 
 
 def make_processor():
@@ -150,25 +162,25 @@ def build_fixtures(rng):
     photo = photo_like(rng, 192, 256)
     out.append(("photo_420", jpeg_bytes(Image.fromarray(photo), quality=90, subsampling=2), "jpg",
                 "photo-like 256x192 baseline JPEG, 4:2:0 subsampling (downscale)"))
-    portrait = photo_like(rng, 252, 168, noise=0.7)
+    portrait = photo_like(rng, 252, 168, noise=0.3)
     out.append(("portrait_444", jpeg_bytes(Image.fromarray(portrait), quality=92, subsampling=0), "jpg",
                 "photo-like portrait 168x252 JPEG, 4:4:4 (upscale to 224x336)"))
-    prog = photo_like(rng, 180, 240, noise=0.7)
+    prog = photo_like(rng, 180, 240, noise=0.3)
     prog[60:120, 80:160] = sharp_edges(rng, 60, 80)
     out.append(("progressive", jpeg_bytes(Image.fromarray(prog), quality=85, subsampling=2, progressive=True), "jpg",
                 "progressive 240x180 JPEG, 4:2:0, photo with a sharp-edged inset"))
-    grey = photo_like(rng, 150, 200, noise=0.7).mean(axis=-1).astype(np.uint8)
+    grey = photo_like(rng, 150, 200, noise=0.3).mean(axis=-1).astype(np.uint8)
     out.append(("grey_jpeg", jpeg_bytes(Image.fromarray(grey, "L"), quality=90), "jpg",
                 "greyscale 200x150 JPEG (one component)"))
     edges = sharp_edges(rng, 256, 256)
     out.append(("edges", png_bytes(Image.fromarray(edges)), "png",
                 "sharp-edged synthetic 256x256 RGB PNG (overshoot/clamping)"))
-    land = photo_like(rng, 224, 398, noise=0.0)
-    land[100:140, 50:350] = (250, 250, 250)
+    land = photo_like(rng, 224, 288, noise=0.0)
+    land[100:140, 50:250] = (250, 250, 250)
     out.append(("landscape_224", png_bytes(Image.fromarray(land)), "png",
-                "398x224 RGB PNG: shortest side already 224 (no resize, crop only)"))
+                "288x224 RGB PNG: shortest side already 224 (no resize, crop only)"))
     odd = photo_like(rng, 157, 301, noise=0.0)
-    odd[::13] = 0
+    odd[::31] = 0
     out.append(("odd_landscape", png_bytes(Image.fromarray(odd)), "png",
                 "301x157 RGB PNG: int() rounding of the long side (224*301/157 = 429.4)"))
     tiny = sharp_edges(rng, 31, 45)
@@ -185,8 +197,8 @@ def build_fixtures(rng):
     alpha[120:, 150:] = 255
     out.append(("rgba", png_bytes(Image.fromarray(np.dstack([rgba, alpha]), "RGBA")), "png",
                 "200x160 RGBA PNG: alpha ramp, fully transparent and opaque corners"))
-    pal = Image.fromarray(sharp_edges(rng, 190, 190)).quantize(colors=16, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
-    out.append(("palette", png_bytes(pal), "png", "190x190 palette PNG, 16 colours, no transparency"))
+    pal = Image.fromarray(photo_like(rng, 170, 170, noise=0.0)).quantize(colors=16, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
+    out.append(("palette", png_bytes(pal), "png", "170x170 palette PNG, 16 colours (posterised photo), no transparency"))
     palt = Image.fromarray(photo_like(rng, 120, 160, noise=0.0)).quantize(colors=64, dither=Image.Dither.NONE)
     out.append(("palette_trns", png_bytes(palt, transparency=3), "png",
                 "160x120 palette PNG with a tRNS entry (index 3 transparent)"))
@@ -267,11 +279,14 @@ def main():
         pil = Image.open(io.BytesIO(data))
         pil.load()
         decoded_file = None
-        if ext == "jpg":
+        if name in KEEP_DECODED_PIXELS:
             decoded_file = f"{name}.pil.png"
             Image.fromarray(np.array(pil.convert("RGB")), "RGB").save(os.path.join(out_dir, decoded_file), optimize=True)
         rgb = record(name, "jpeg" if ext == "jpg" else "png", description + f" [PIL mode {pil.mode}]",
                      pil, None, file_name=file_name, decoded_file=decoded_file)
+        if "A" in pil.getbands() or pil.info.get("transparency") is not None:
+            # Older transformers / plain Pillow: convert("RGB") drops alpha instead of compositing.
+            entries[-1]["decoded_rgb_discard_alpha_fnv1a64"] = fnv1a64(np.array(pil.convert("RGB")).tobytes())
         if name == "grey":
             # The same pixels handed over as raw u8 HWC with C=1 (numpy path of convert_to_rgb).
             raw = np.array(pil)[..., None]
@@ -279,6 +294,12 @@ def main():
         if name == "odd_landscape":
             record("raw_rgb", "raw", "odd_landscape.png's pixels as raw u8 HWC, C=3", np.array(pil), rgb, channels=3,
                    same_as="odd_landscape")
+
+    # Inputs the decoder must reject (not run through the processor).
+    cmyk = Image.fromarray(photo_like(rng, 24, 32)).convert("CMYK")
+    with open(os.path.join(out_dir, "cmyk.jpg"), "wb") as f:
+        f.write(jpeg_bytes(cmyk, quality=80))
+    errors = {"cmyk.jpg": "CMYK JPEG (unsupported colour space)"}
 
     index = {
         "generator": "tools/make_image_fixtures.py",
@@ -289,6 +310,7 @@ def main():
         "shortest_edge": SHORTEST_EDGE, "crop": CROP, "rescale": 1 / 255,
         "mean": list(OPENAI_CLIP_MEAN), "std": list(OPENAI_CLIP_STD),
         "fixtures": entries,
+        "error_fixtures": errors,
     }
     with open(os.path.join(out_dir, "index.json"), "w") as f:
         json.dump(index, f, indent=1)

@@ -7,6 +7,8 @@ packages=(
   libzmq3-dev        # ZeroMQ (ingest/publish sockets)
   libopenblas-dev    # BLAS for the model's matrix products
   libsqlite3-dev     # SQLite for state (through GRDB)
+  libturbojpeg0-dev  # JPEG decoding (TurboJPEG API)
+  libpng-dev         # PNG decoding
   pkg-config         # SwiftPM finds the C libraries through it
   python3            # fixture tools and the pyzmq client test
   python3-pip
