@@ -54,69 +54,50 @@ public final class DaemonMetrics: Sendable {
                 version: String, mode: String) {
         self.registry = registry
         let r = registry
-        let info = r.makeGauge(name: "ttad_build_info", labels: [("version", version), ("mode", mode)],
-                               help: "Build and mode of the running daemon (always 1).")
+        let info = r.makeGauge(descriptor: desc("ttad_build_info", "Build and mode of the running daemon (always 1)."), labels: [("version", version), ("mode", mode)])
         info.set(1.0)
-        samplesReceived = r.makeCounter(name: "ttad_samples_received_total",
-                                        help: "Input messages read from the ingest sockets.")
-        samplesProcessed = r.makeCounter(name: "ttad_samples_processed_total",
-                                         help: "Samples predicted and published.")
+        samplesReceived = r.makeCounter(descriptor: desc("ttad_samples_received_total", "Input messages read from the ingest sockets."))
+        samplesProcessed = r.makeCounter(descriptor: desc("ttad_samples_processed_total", "Samples predicted and published."))
         var rej: [RejectReason: Counter] = [:]
         for reason in RejectReason.allCases {
-            rej[reason] = r.makeCounter(name: "ttad_samples_rejected_total", labels: [("reason", reason.rawValue)],
-                                        help: "Input messages rejected by validation, by protocol reason code.")
+            rej[reason] = r.makeCounter(descriptor: desc("ttad_samples_rejected_total", "Input messages rejected by validation, by protocol reason code."), labels: [("reason", reason.rawValue)])
         }
         rejected = rej
         var drop: [DropReason: Counter] = [:]
         for reason in DropReason.allCases {
-            drop[reason] = r.makeCounter(name: "ttad_samples_dropped_total", labels: [("reason", reason.rawValue)],
-                                         help: "Samples the daemon received but dropped without a prediction or an error, by reason.")
+            drop[reason] = r.makeCounter(descriptor: desc("ttad_samples_dropped_total", "Samples the daemon received but dropped without a prediction or an error, by reason."), labels: [("reason", reason.rawValue)])
         }
         dropped = drop
         var pub: [OutputFamily: Counter] = [:]
         for t in OutputFamily.allCases {
-            pub[t] = r.makeCounter(name: "ttad_messages_published_total", labels: [("topic", t.rawValue)],
-                                   help: "Messages handed to the PUB socket, by topic family.")
+            pub[t] = r.makeCounter(descriptor: desc("ttad_messages_published_total", "Messages handed to the PUB socket, by topic family."), labels: [("topic", t.rawValue)])
         }
         published = pub
-        outputsDropped = r.makeCounter(name: "ttad_outputs_dropped_total",
-                                       help: "Output messages dropped because the output queue was full.")
-        sequenceMissing = r.makeCounter(name: "ttad_sequence_missing_total",
-                                        help: "Sequence numbers skipped between consecutive processed samples of a stream: upstream drops, plus the daemon's own drops (counted apart in ttad_samples_dropped_total).")
-        sequenceRestarts = r.makeCounter(name: "ttad_sequence_restarts_total",
-                                         help: "Streams whose sequence numbers went back to 0 (producer restarted).")
-        outOfOrder = r.makeCounter(name: "ttad_samples_out_of_order_total",
-                                   help: "Samples whose sequence number was not above the last seen one.")
-        ingestQueueDepth = r.makeGauge(name: "ttad_ingest_queue_depth", help: "Samples waiting for the processing loop.")
-        ingestQueueCapacity = r.makeGauge(name: "ttad_ingest_queue_capacity", help: "Capacity of the ingest queue.")
-        outputQueueDepth = r.makeGauge(name: "ttad_output_queue_depth", help: "Outputs waiting for the I/O thread.")
-        sampleLatency = r.makeValueHistogram(
-            name: "ttad_sample_latency_seconds",
-            buckets: [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
-            help: "Time from a sample's arrival on the I/O thread to its prediction being queued for publishing.")
-        batchDuration = r.makeValueHistogram(
-            name: "ttad_inference_batch_duration_seconds",
-            buckets: [0.00001, 0.00005, 0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5],
-            help: "Time to decode, predict and encode one batch.")
-        batchSize = r.makeValueHistogram(name: "ttad_inference_batch_size",
-                                         buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024],
-                                         help: "Samples per processing batch.")
-        checkpoints = r.makeCounter(name: "ttad_checkpoints_total", help: "State checkpoints written.")
-        checkpointFailures = r.makeCounter(name: "ttad_checkpoint_failures_total", help: "State checkpoints that failed.")
-        checkpointDuration = r.makeValueHistogram(
-            name: "ttad_checkpoint_duration_seconds",
-            buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
-            help: "Time to write one checkpoint transaction.")
-        lastCheckpointTimestamp = r.makeGauge(name: "ttad_checkpoint_last_success_timestamp_seconds",
-                                              help: "Unix time of the last successful checkpoint.")
-        zapAllowed = r.makeCounter(name: "ttad_curve_auth_total", labels: [("result", "allowed")],
-                                   help: "CURVE handshakes decided by the ZAP handler.")
-        zapDenied = r.makeCounter(name: "ttad_curve_auth_total", labels: [("result", "denied")],
-                                  help: "CURVE handshakes decided by the ZAP handler.")
-        startTime = r.makeGauge(name: "ttad_start_time_seconds", help: "Unix time the daemon started.")
+        outputsDropped = r.makeCounter(descriptor: desc("ttad_outputs_dropped_total", "Output messages dropped because the output queue was full."))
+        sequenceMissing = r.makeCounter(descriptor: desc("ttad_sequence_missing_total", "Sequence numbers skipped between consecutive processed samples of a stream: upstream drops, plus the daemon's own drops (counted apart in ttad_samples_dropped_total)."))
+        sequenceRestarts = r.makeCounter(descriptor: desc("ttad_sequence_restarts_total", "Streams whose sequence numbers went back to 0 (producer restarted)."))
+        outOfOrder = r.makeCounter(descriptor: desc("ttad_samples_out_of_order_total", "Samples whose sequence number was not above the last seen one."))
+        ingestQueueDepth = r.makeGauge(descriptor: desc("ttad_ingest_queue_depth", "Samples waiting for the processing loop."))
+        ingestQueueCapacity = r.makeGauge(descriptor: desc("ttad_ingest_queue_capacity", "Capacity of the ingest queue."))
+        outputQueueDepth = r.makeGauge(descriptor: desc("ttad_output_queue_depth", "Outputs waiting for the I/O thread."))
+        sampleLatency = r.makeValueHistogram(descriptor: desc("ttad_sample_latency_seconds", "Time from a sample's arrival on the I/O thread to its prediction being queued for publishing."), buckets: [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5])
+        batchDuration = r.makeValueHistogram(descriptor: desc("ttad_inference_batch_duration_seconds", "Time to decode, predict and encode one batch."), buckets: [0.00001, 0.00005, 0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5])
+        batchSize = r.makeValueHistogram(descriptor: desc("ttad_inference_batch_size", "Samples per processing batch."), buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024])
+        checkpoints = r.makeCounter(descriptor: desc("ttad_checkpoints_total", "State checkpoints written."))
+        checkpointFailures = r.makeCounter(descriptor: desc("ttad_checkpoint_failures_total", "State checkpoints that failed."))
+        checkpointDuration = r.makeValueHistogram(descriptor: desc("ttad_checkpoint_duration_seconds", "Time to write one checkpoint transaction."), buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5])
+        lastCheckpointTimestamp = r.makeGauge(descriptor: desc("ttad_checkpoint_last_success_timestamp_seconds", "Unix time of the last successful checkpoint."))
+        zapAllowed = r.makeCounter(descriptor: desc("ttad_curve_auth_total", "CURVE handshakes decided by the ZAP handler."), labels: [("result", "allowed")])
+        zapDenied = r.makeCounter(descriptor: desc("ttad_curve_auth_total", "CURVE handshakes decided by the ZAP handler."), labels: [("result", "denied")])
+        startTime = r.makeGauge(descriptor: desc("ttad_start_time_seconds", "Unix time the daemon started."))
         startTime.set(Date().timeIntervalSince1970)
-        ready = r.makeGauge(name: "ttad_ready", help: "1 once sockets are up and state is loaded; 0 while starting or stopping.")
+        ready = r.makeGauge(descriptor: desc("ttad_ready", "1 once sockets are up and state is loaded; 0 while starting or stopping."))
     }
 
     public func exposition() -> [UInt8] { registry.emitToBuffer() }
+}
+
+/// A full metric name (units included, as Prometheus naming asks) with its help text.
+private func desc(_ name: String, _ help: String) -> MetricNameDescriptor {
+    MetricNameDescriptor(metricName: name, unitName: "", helpText: help)
 }
