@@ -82,6 +82,6 @@ let package = Package(
         ]),
         .testTarget(name: "TTADDaemonTests", dependencies: [
             "TTADDaemon", "TTADProtocol", "TTADZMQ", "TTADState", "TTADModel", "TTADEngine",
-        ]),
+        ], exclude: ["Python"]),
     ]
 )
