@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import TTADProtocol
+import TTADEngine
 import TTADZMQ
 
 /// Load generator for the throughput benchmark (tools/bench_embedding.sh): pushes embeddings as
