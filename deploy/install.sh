@@ -20,7 +20,9 @@ if [[ ! -e $ETC/ttad.toml ]]; then
 else
   echo "install: keeping existing $ETC/ttad.toml"
 fi
-install -D -m 0644 systemd/ttad.service "$UNITDIR/ttad.service"
+install -d -m 0755 "$UNITDIR"
+sed -e "s|/usr/local/|$PREFIX/|g" systemd/ttad.service > "$UNITDIR/ttad.service"
+chmod 0644 "$UNITDIR/ttad.service"
 install -D -m 0644 README.md "$PREFIX/share/doc/ttad/README.md"
 if command -v systemctl >/dev/null && [[ -d /run/systemd/system ]]; then
   systemctl daemon-reload
