@@ -125,7 +125,6 @@ public enum ConfigLoader {
                 throw ConfigError(key: "classifier.class_embeddings", "required in embedding mode: a .safetensors or .npy file of class embeddings")
             }
         }
-        if c.classifier.topK > 1000 { throw ConfigError(key: "classifier.top_k", "at most 1000") }
         if c.curve.enabled {
             if c.curve.serverSecretKeyFile.isEmpty {
                 throw ConfigError(key: "curve.server_secret_key_file", "required when curve.enabled = true")

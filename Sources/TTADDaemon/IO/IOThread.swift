@@ -35,6 +35,12 @@ public final class IOThread: @unchecked Sendable {
     private let finished = DispatchSemaphore(value: 0)
     private var startError: Error?
     public private(set) var endpoints = Endpoints(ingest: [], publish: [])
+    /// Reused by the I/O thread for every flush, so publishing does not allocate a batch array.
+    private var outputBatch: [OutgoingMessage] = {
+        var b: [OutgoingMessage] = []
+        b.reserveCapacity(256)
+        return b
+    }()
 
     public struct CurveSetup: Sendable {
         public var serverSecretKey: String
@@ -255,8 +261,8 @@ public final class IOThread: @unchecked Sendable {
     }
 
     private func flushOutputs(_ pub: ZMQSocket) {
-        var batch: [OutgoingMessage] = []
-        batch.reserveCapacity(256)
+        var batch = outputBatch
+        defer { batch.removeAll(keepingCapacity: true); outputBatch = batch }
         while true {
             batch.removeAll(keepingCapacity: true)
             _ = outputQueue.takeBatch(max: 256, timeout: 0, into: &batch)
