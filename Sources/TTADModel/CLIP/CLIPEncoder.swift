@@ -1,0 +1,55 @@
+import TTADEngine
+
+/// Reusable activation memory for one tower's forward pass. Grows to the largest batch seen and
+/// is then reused, so steady-state inference allocates nothing.
+final class CLIPEncoderScratch {
+    let norm = ScratchBuffer()
+    let qkv = ScratchBuffer()
+    let attention = ScratchBuffer()
+    let mlp = ScratchBuffer()
+    let probs = ScratchBuffer()
+}
+
+/// The stack of pre-LayerNorm transformer blocks shared by both towers, run over a packed batch:
+/// `rows` token rows of width D holding several sequences back to back, sequence `s` at rows
+/// `offsets[s] ..< offsets[s+1]`. Linear layers see all rows at once (one large product per
+/// weight matrix); only attention works per sequence. Packing is what lets the text tower stop
+/// each prompt at its end-of-text token with no padding at all.
+enum CLIPEncoder {
+    static func forward(
+        hidden: UnsafeMutablePointer<Float>, offsets: UnsafeBufferPointer<Int>,
+        config c: CLIPTowerConfiguration, layers: [CLIPLayerWeights], causal: Bool,
+        scratch: CLIPEncoderScratch
+    ) {
+        let rows = offsets.last ?? 0
+        guard rows > 0 else { return }
+        let d = c.hiddenSize, inter = c.intermediateSize
+        var longest = 0
+        for s in 0..<(offsets.count - 1) { longest = max(longest, offsets[s + 1] - offsets[s]) }
+        let norm = scratch.norm.pointer(atLeast: rows * d)
+        let qkv = scratch.qkv.pointer(atLeast: rows * 3 * d)
+        let att = scratch.attention.pointer(atLeast: rows * d)
+        let mlp = scratch.mlp.pointer(atLeast: rows * inter)
+        let probs = scratch.probs.pointer(atLeast: c.heads * longest * longest)
+        for w in layers {
+            LayerNorm.forward(x: hidden, y: norm, rows: rows, dim: d,
+                              weight: w.norm1Weight.pointer, bias: w.norm1Bias.pointer, eps: c.layerNormEps)
+            Linear.forward(x: norm, rows: rows, inDim: d, weight: w.qkvWeight.pointer, bias: w.qkvBias.pointer,
+                           outDim: 3 * d, y: qkv)
+            for s in 0..<(offsets.count - 1) {
+                let start = offsets[s], length = offsets[s + 1] - start
+                Attention.forward(qkv: qkv + start * 3 * d, seqLen: length, heads: c.heads, headDim: c.headDim,
+                                  causal: causal, probs: probs, out: att + start * d)
+            }
+            Linear.forwardAccumulating(x: att, rows: rows, inDim: d, weight: w.outWeight.pointer,
+                                       bias: w.outBias.pointer, outDim: d, into: hidden)
+            LayerNorm.forward(x: hidden, y: norm, rows: rows, dim: d,
+                              weight: w.norm2Weight.pointer, bias: w.norm2Bias.pointer, eps: c.layerNormEps)
+            Linear.forward(x: norm, rows: rows, inDim: d, weight: w.fc1Weight.pointer, bias: w.fc1Bias.pointer,
+                           outDim: inter, y: mlp)
+            c.activation.forward(x: mlp, y: mlp, count: rows * inter)
+            Linear.forwardAccumulating(x: mlp, rows: rows, inDim: inter, weight: w.fc2Weight.pointer,
+                                       bias: w.fc2Bias.pointer, outDim: d, into: hidden)
+        }
+    }
+}
