@@ -15,7 +15,7 @@ final class ConfigLoaderTests: XCTestCase {
         XCTAssertEqual(c.ingest.endpoints, ["tcp://127.0.0.1:7755"])
         XCTAssertEqual(c.publish.endpoints, ["tcp://127.0.0.1:7756"])
         XCTAssertEqual(c.metrics.host, "127.0.0.1")
-        XCTAssertEqual(c.classifier.logitScale, 100)
+        XCTAssertNil(c.classifier.logitScale)
     }
 
     func testSubDefaultsToDropOldest() throws {
@@ -133,5 +133,56 @@ final class ConfigLoaderTests: XCTestCase {
         let c = try ConfigLoader.load(path: root.appendingPathComponent("deploy/ttad.toml").path)
         XCTAssertTrue(FileManager.default.fileExists(atPath: c.classifier.classEmbeddings), c.classifier.classEmbeddings)
         XCTAssertNoThrow(try ConfigCheck.checkFiles(c))
+    }
+}
+
+final class ImageModeConfigTests: XCTestCase {
+    func testModelSectionParsesAndResolvesPaths() throws {
+        let c = try ConfigLoader.parse("""
+        [daemon]
+        mode = "image"
+        [model]
+        folder = "models/clip"
+        class_names = ["cat", "ankle boot"]
+        prompt_template = "a blurry photo of a {}."
+        """, baseDirectory: "/etc/ttad")
+        XCTAssertEqual(c.daemon.mode, .image)
+        XCTAssertEqual(c.model.folder, "/etc/ttad/models/clip")
+        XCTAssertEqual(c.model.classNames, ["cat", "ankle boot"])
+        XCTAssertEqual(c.model.promptTemplate, "a blurry photo of a {}.")
+        // check-config's output parses back to the same configuration.
+        let again = try ConfigLoader.parse(ConfigCheck.describe(c), baseDirectory: "/")
+        XCTAssertEqual(again.model, c.model)
+        XCTAssertEqual(again.daemon.mode, .image)
+        XCTAssertNil(again.classifier.logitScale)
+    }
+
+    func testImageModeErrorsNameTheKey() {
+        let cases: [(String, String)] = [
+            ("[daemon]\nmode = \"image\"\n[model]\nclass_names = [\"a\"]\n", "model.folder"),
+            ("[daemon]\nmode = \"image\"\n[model]\nfolder = \"m\"\n", "model.class_names"),
+            ("[daemon]\nmode = \"image\"\n[model]\nfolder = \"m\"\nclass_names = [\"a\"]\nclass_names_file = \"n.txt\"\n", "model.class_names"),
+            ("[daemon]\nmode = \"image\"\n[model]\nfolder = \"m\"\nclass_names = [\"a\"]\nprompt_template = \"no placeholder\"\n", "model.prompt_template"),
+            ("[daemon]\nmode = \"image\"\n[model]\nfolder = \"m\"\nclass_names = [\"a\", \"a\"]\n", "model.class_names[1]"),
+            ("[daemon]\nmode = \"image\"\n[model]\nfolder = \"m\"\nclass_names = [\"a\"]\nprompt = \"x\"\n", "model.prompt"),
+        ]
+        for (text, key) in cases {
+            XCTAssertThrowsError(try ConfigLoader.parse(text, baseDirectory: "/")) { e in
+                XCTAssertEqual((e as? ConfigError)?.key, key, "\(text): \(e)")
+            }
+        }
+    }
+
+    func testClassNamesFileIsReadOneNamePerLine() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("ttad-names-\(UUID().uuidString.prefix(6))")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let file = dir.appendingPathComponent("names.txt").path
+        try "t-shirt\n\n  trouser \nbag\n".write(toFile: file, atomically: true, encoding: .utf8)
+        var m = ModelSection()
+        m.classNamesFile = file
+        XCTAssertEqual(try PredictorFactory.classNames(m), ["t-shirt", "trouser", "bag"])
+        try "a\na\n".write(toFile: file, atomically: true, encoding: .utf8)
+        XCTAssertThrowsError(try PredictorFactory.classNames(m)) { XCTAssertEqual(($0 as? ConfigError)?.key, "model.class_names_file") }
     }
 }

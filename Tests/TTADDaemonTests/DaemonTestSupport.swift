@@ -57,6 +57,7 @@ final class TestDaemonEnvironment {
         do {
             let client = try TestClient(ingest: daemon.endpoints.ingest[0], publish: daemon.endpoints.publish[0],
                                         inputType: inputType)
+            if config.daemon.mode == .image { client.probeWithImages = true }
             try client.waitUntilConnected()
             return (daemon, client)
         } catch {
@@ -79,6 +80,8 @@ final class TestClient {
     let output: ZMQSocket
     let encoder = SampleEncoder()
     private var probeSeq: UInt64 = 0
+    /// Probe with a small grey raw image instead of an embedding (image-mode daemons).
+    var probeWithImages = false
     /// Unique per client, so a second client's probes are not a "restart" of the first's stream.
     let probeStream = "probe-\(UUID().uuidString.prefix(6))"
 
@@ -118,7 +121,12 @@ final class TestClient {
         let deadline = Date().addingTimeInterval(timeout)
         try output.setReceiveTimeout(milliseconds: 100)
         while Date() < deadline {
-            try sendEmbedding(stream: probeStream, seq: probeSeq, values: TestDaemonEnvironment.embedding(forClass: 0))
+            if probeWithImages {
+                let header = SampleHeader(id: "probe", stream: probeStream, seq: probeSeq, encoding: .rawU8HWC, shape: [4, 4, 1])
+                try send(encoder.encode(header: header, payload: [UInt8](repeating: 128, count: 16)))
+            } else {
+                try sendEmbedding(stream: probeStream, seq: probeSeq, values: TestDaemonEnvironment.embedding(forClass: 0))
+            }
             probeSeq += 1
             while let f = try output.receiveMultipart() {
                 if String(decoding: f[0], as: UTF8.self) == "pred/\(probeStream)" {

@@ -6,15 +6,7 @@ import TTADZMQ
 /// effective configuration as TOML (which parses back to the same configuration).
 public enum ConfigCheck {
     public static func checkFiles(_ c: DaemonConfig) throws {
-        switch c.daemon.mode {
-        case .embedding:
-            do {
-                _ = try ClassEmbeddings.load(path: c.classifier.classEmbeddings, tensorName: c.classifier.tensorName,
-                                             classNamesPath: c.classifier.classNames)
-            } catch {
-                throw ConfigError(key: "classifier.class_embeddings", "\(error)")
-            }
-        }
+        _ = try PredictorFactory.make(config: c)
         if c.curve.enabled {
             do {
                 let cert = try ZMQCertificate.load(path: c.curve.serverSecretKeyFile)
@@ -61,9 +53,11 @@ public enum ConfigCheck {
                            ("max_image_side", "\(c.protocolLimits.maxImageSide)"),
                            ("max_embedding_dimension", "\(c.protocolLimits.maxEmbeddingDimension)")])
         table("classifier", [("class_embeddings", s(c.classifier.classEmbeddings)), ("class_names", c.classifier.classNames.map(s)),
-                             ("tensor", c.classifier.tensorName.map(s)), ("logit_scale", d(c.classifier.logitScale)),
+                             ("tensor", c.classifier.tensorName.map(s)), ("logit_scale", c.classifier.logitScale.map(d)),
                              ("top_k", "\(c.classifier.topK)"), ("max_batch", "\(c.classifier.maxBatch)"),
                              ("outlier_threshold", c.classifier.outlierThreshold.map(d))])
+        table("model", [("folder", s(c.model.folder)), ("class_names", a(c.model.classNames)),
+                        ("class_names_file", c.model.classNamesFile.map(s)), ("prompt_template", s(c.model.promptTemplate))])
         table("metrics", [("enabled", "\(c.metrics.enabled)"), ("host", s(c.metrics.host)), ("port", "\(c.metrics.port)")])
         table("state", [("checkpoint_every_samples", "\(c.state.checkpointEverySamples)"),
                         ("checkpoint_every_s", d(c.state.checkpointEverySeconds)),

@@ -81,6 +81,13 @@ public enum ConfigLoader {
             if let v = try t.double("outlier_threshold", min: 0, max: 2) { c.classifier.outlierThreshold = v }
             try t.rejectUnknownKeys()
         }
+        if var t = try root.subtable("model") {
+            if let v = try t.string("folder") { c.model.folder = resolve(v, base: baseDirectory) }
+            if let v = try t.strings("class_names") { c.model.classNames = v }
+            if let v = try t.string("class_names_file") { c.model.classNamesFile = resolve(v, base: baseDirectory) }
+            if let v = try t.string("prompt_template") { c.model.promptTemplate = v }
+            try t.rejectUnknownKeys()
+        }
         if var t = try root.subtable("metrics") {
             if let v = try t.bool("enabled") { c.metrics.enabled = v }
             if let v = try t.string("host") { c.metrics.host = v }
@@ -123,6 +130,21 @@ public enum ConfigLoader {
         case .embedding:
             if c.classifier.classEmbeddings.isEmpty {
                 throw ConfigError(key: "classifier.class_embeddings", "required in embedding mode: a .safetensors or .npy file of class embeddings")
+            }
+        case .image:
+            if c.model.folder.isEmpty {
+                throw ConfigError(key: "model.folder", "required in image mode: a Hugging Face CLIP folder (config.json, model.safetensors, vocab.json, merges.txt)")
+            }
+            if c.model.classNames.isEmpty == (c.model.classNamesFile == nil) {
+                throw ConfigError(key: "model.class_names", "image mode needs exactly one of model.class_names or model.class_names_file")
+            }
+            if c.model.promptTemplate.components(separatedBy: "{}").count != 2 {
+                throw ConfigError(key: "model.prompt_template", "must contain {} exactly once, got \"\(c.model.promptTemplate)\"")
+            }
+            var seen = Set<String>()
+            for (i, n) in c.model.classNames.enumerated() {
+                if n.trimmingCharacters(in: .whitespaces).isEmpty { throw ConfigError(key: "model.class_names[\(i)]", "is empty") }
+                if !seen.insert(n).inserted { throw ConfigError(key: "model.class_names[\(i)]", "duplicate class name \"\(n)\"") }
             }
         }
         if c.curve.enabled {

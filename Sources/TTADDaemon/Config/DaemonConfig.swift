@@ -11,6 +11,7 @@ public struct DaemonConfig: Sendable, Equatable {
     public var publish = PublishSection()
     public var protocolLimits = ProtocolSection()
     public var classifier = ClassifierSection()
+    public var model = ModelSection()
     public var metrics = MetricsSection()
     public var state = StateSection()
     public var curve = CurveSection()
@@ -22,6 +23,9 @@ public enum PredictionMode: String, Sendable, CaseIterable {
     /// Samples carry an f32 embedding computed elsewhere; a frozen classifier scores it against
     /// class embeddings from a file.
     case embedding
+    /// Samples carry images (jpeg, png, raw-u8-hwc); the in-process CLIP model embeds them and
+    /// scores them against its text tower's embeddings of the configured class prompts.
+    case image
 }
 
 public struct DaemonSection: Sendable, Equatable {
@@ -106,13 +110,28 @@ public struct ClassifierSection: Sendable, Equatable {
     public var classEmbeddings: String = ""
     public var classNames: String? = nil
     public var tensorName: String? = nil
-    /// Cosine similarities are multiplied by this before softmax (CLIP's learned scale is ~100).
-    public var logitScale: Double = 100
+    /// Cosine similarities are multiplied by this before softmax. nil: the model's learned
+    /// exp(logit_scale) in image mode, 100 (what OpenAI's CLIP learned) in embedding mode.
+    public var logitScale: Double? = nil
     public var topK: Int = 5
     /// Samples classified together in one matrix product; larger batches raise throughput.
     public var maxBatch: Int = 256
     /// Outlier when 1 − max cosine exceeds this; nil disables the flag (score still published).
     public var outlierThreshold: Double? = nil
+    public init() {}
+}
+
+/// The CLIP model of image mode.
+public struct ModelSection: Sendable, Equatable {
+    /// A Hugging Face CLIP folder: config.json, model.safetensors, vocab.json, merges.txt
+    /// (and optionally preprocessor_config.json).
+    public var folder: String = ""
+    /// Class names, in output order. Either this or `classNamesFile`.
+    public var classNames: [String] = []
+    /// A UTF-8 file with one class name per line (blank lines ignored).
+    public var classNamesFile: String? = nil
+    /// Each class name replaces `{}` to make its text prompt.
+    public var promptTemplate: String = "a photo of a {}."
     public init() {}
 }
 

@@ -6,7 +6,7 @@ import TTADProtocol
 ///
 /// Owned by the processing thread; the buffers are allocated once at the configured batch size,
 /// so the per-sample path does not allocate.
-final class EmbeddingPredictor {
+final class EmbeddingPredictor: Predictor {
     let classifier: EmbeddingClassifier
     let classNames: [String]
     let dimension: Int
@@ -25,6 +25,10 @@ final class EmbeddingPredictor {
     }
 
     deinit { buffer.deallocate() }
+
+    var embeddingDimension: Int? { dimension }
+
+    func accepts(_ encoding: SampleEncoding) -> Bool { encoding == .f32Embedding }
 
     func beginBatch() { count = 0 }
 

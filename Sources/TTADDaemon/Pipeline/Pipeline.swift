@@ -12,7 +12,7 @@ import TTADProtocol
 /// idle, so a wedged loop is what gets the service restarted.
 public final class Pipeline: @unchecked Sendable {
     private let config: DaemonConfig
-    private let predictor: EmbeddingPredictor
+    private let predictor: any Predictor
     private let decoder: SampleDecoder
     private let ingestQueue: BoundedQueue<IngestItem>
     private let outputQueue: BoundedQueue<OutgoingMessage>
@@ -34,13 +34,13 @@ public final class Pipeline: @unchecked Sendable {
     private let stopLock = NSLock()
     private var abandon = false
 
-    init(config: DaemonConfig, predictor: EmbeddingPredictor,
+    init(config: DaemonConfig, predictor: any Predictor,
          ingestQueue: BoundedQueue<IngestItem>, outputQueue: BoundedQueue<OutgoingMessage>,
          wakeIO: @escaping @Sendable () -> Void, metrics: DaemonMetrics, health: HealthState,
          notifier: SystemdNotifier, checkpointer: Checkpointer, restored: RestoredState, logger: Logger) {
         self.config = config
         self.predictor = predictor
-        self.decoder = SampleDecoder(limits: config.protocolLimits.decoderLimits(embeddingDimension: predictor.dimension))
+        self.decoder = SampleDecoder(limits: config.protocolLimits.decoderLimits(embeddingDimension: predictor.embeddingDimension))
         self.ingestQueue = ingestQueue
         self.outputQueue = outputQueue
         self.wakeIO = wakeIO
@@ -160,9 +160,10 @@ public final class Pipeline: @unchecked Sendable {
         case .success(let h):
             header = h
             track(stream: header.stream, seq: header.seq)
-            guard header.encoding == .f32Embedding else {
+            guard predictor.accepts(header.encoding) else {
+                let need = header.encoding == .f32Embedding ? "embedding" : "image"
                 reject(Rejection(reason: .unsupportedEncoding,
-                                 detail: "encoding \"\(header.encoding.rawValue)\" needs the image model; this daemon runs in \(config.daemon.mode.rawValue) mode",
+                                 detail: "encoding \"\(header.encoding.rawValue)\" needs \(need) mode; this daemon runs in \(config.daemon.mode.rawValue) mode",
                                  header: header))
                 return nil
             }

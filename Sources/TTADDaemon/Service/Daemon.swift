@@ -46,12 +46,9 @@ public final class Daemon: @unchecked Sendable {
         lifecycleLock.lock(); defer { lifecycleLock.unlock() }
         precondition(!running && !stopped, "a Daemon starts once")
         BLAS.threadCount = config.daemon.blasThreads
-        notifier.status("loading class embeddings")
-        let c = config.classifier
-        let classes = try ClassEmbeddings.load(path: c.classEmbeddings, tensorName: c.tensorName, classNamesPath: c.classNames)
-        let predictor = EmbeddingPredictor(classes: classes, logitScale: Float(c.logitScale), topK: min(c.topK, classes.names.count),
-                                           maxBatch: c.maxBatch)
-        logger.info("classifier ready", metadata: ["classes": "\(classes.names.count)", "dimension": "\(predictor.dimension)"])
+        notifier.status(config.daemon.mode == .image ? "loading the CLIP model" : "loading class embeddings")
+        let predictor = try PredictorFactory.make(config: config)
+        logger.info("classifier ready", metadata: ["mode": "\(config.daemon.mode.rawValue)", "classes": "\(predictor.classNames.count)"])
 
         // Everything that can fail on configuration comes before the state directory is locked.
         let curve = try loadCurve()

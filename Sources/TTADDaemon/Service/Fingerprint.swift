@@ -8,14 +8,28 @@ import TTADState
 enum FingerprintMaker {
     static func make(config: DaemonConfig) throws -> StateFingerprint {
         var h = SHA256()
-        for path in [config.classifier.classEmbeddings, config.classifier.classNames].compactMap({ $0 }) {
-            try hashFile(path, into: &h)
+        let c = config.classifier, m = config.model
+        let files: [String?]
+        let relevant: String
+        let source: String
+        switch config.daemon.mode {
+        case .embedding:
+            files = [c.classEmbeddings, c.classNames]
+            relevant = "mode=embedding;tensor=\(c.tensorName ?? "");logit_scale=\(c.logitScale.map { "\($0)" } ?? "default")"
+            source = c.classEmbeddings
+        case .image:
+            // The weights and the tokenizer define the model; the class prompts define what its
+            // outputs mean. All of them must match for adapted state to carry over.
+            files = ["config.json", "model.safetensors", "vocab.json", "merges.txt"].map { (m.folder as NSString).appendingPathComponent($0) }
+                + [m.classNamesFile]
+            relevant = "mode=image;classes=\(m.classNames.joined(separator: "\u{1F}"));template=\(m.promptTemplate);"
+                + "logit_scale=\(c.logitScale.map { "\($0)" } ?? "model")"
+            source = m.folder
         }
+        for path in files.compactMap({ $0 }) { try hashFile(path, into: &h) }
         let model = hex(h.finalize())
-        let c = config.classifier
-        let relevant = "mode=\(config.daemon.mode.rawValue);tensor=\(c.tensorName ?? "");logit_scale=\(c.logitScale)"
         let cfg = hex(SHA256.hash(data: Data(relevant.utf8)))
-        let id = "\(config.daemon.mode.rawValue):\(URL(fileURLWithPath: c.classEmbeddings).lastPathComponent)"
+        let id = "\(config.daemon.mode.rawValue):\(URL(fileURLWithPath: source).lastPathComponent)"
         return StateFingerprint(modelID: id, modelSHA256: model, configSHA256: cfg)
     }
 

@@ -17,6 +17,10 @@ public final class CLIPTextEncoder {
     public let weights: CLIPTextWeights
     /// Token rows per packed forward; bounds activation memory for large class lists.
     public var maxRowsPerChunk = 4096
+    /// Cut each sequence after its pooled token (the default, exact under the causal mask).
+    /// `false` runs every given token, as the reference does with padded input — kept only so
+    /// benchmarks can measure what the truncation saves.
+    public var stopAtEndToken = true
     private let scratch = CLIPEncoderScratch()
     private let hidden = ScratchBuffer()
     private let pooled = ScratchBuffer()
@@ -45,8 +49,9 @@ public final class CLIPTextEncoder {
         features: UnsafeMutablePointer<Float>
     ) throws(CLIPModelError) {
         precondition(contextCount >= 0 && (contextCount == 0 || context != nil))
-        var lengths = [Int]()
+        var lengths = [Int](), pools = [Int]()
         lengths.reserveCapacity(sequences.count)
+        pools.reserveCapacity(sequences.count)
         for (s, ids) in sequences.enumerated() {
             guard !ids.isEmpty else { throw .badTokenIDs(detail: "sequence \(s) is empty") }
             guard ids.count <= config.maxPositions else {
@@ -55,11 +60,12 @@ public final class CLIPTextEncoder {
             for id in ids where id < 0 || Int(id) >= config.vocabSize {
                 throw .badTokenIDs(detail: "sequence \(s) has token id \(id) outside the vocabulary (0..<\(config.vocabSize))")
             }
-            let length = Self.poolingIndex(ids, eosTokenID: config.eosTokenID) + 1
-            guard contextCount == 0 || length >= contextCount + 2 else {
-                throw .badTokenIDs(detail: "sequence \(s) ends at position \(length - 1), not after its \(contextCount) context positions")
+            let pool = Self.poolingIndex(ids, eosTokenID: config.eosTokenID)
+            guard contextCount == 0 || pool >= contextCount + 1 else {
+                throw .badTokenIDs(detail: "sequence \(s) ends at position \(pool), not after its \(contextCount) context positions")
             }
-            lengths.append(length)
+            lengths.append(stopAtEndToken ? pool + 1 : ids.count)
+            pools.append(pool)
         }
         var start = 0
         while start < sequences.count {
@@ -67,14 +73,14 @@ public final class CLIPTextEncoder {
             while end < sequences.count && (end == start || rows + lengths[end] <= maxRowsPerChunk) {
                 rows += lengths[end]; end += 1
             }
-            encodeChunk(sequences, lengths, start..<end, rows: rows, context: context, contextCount: contextCount,
+            encodeChunk(sequences, lengths, pools, start..<end, rows: rows, context: context, contextCount: contextCount,
                         features: features + start * config.projectionDim)
             start = end
         }
     }
 
     private func encodeChunk(
-        _ sequences: [[Int32]], _ lengths: [Int], _ range: Range<Int>, rows: Int,
+        _ sequences: [[Int32]], _ lengths: [Int], _ pools: [Int], _ range: Range<Int>, rows: Int,
         context: UnsafePointer<Float>?, contextCount: Int, features: UnsafeMutablePointer<Float>
     ) {
         let t = config.text, d = t.hiddenSize
@@ -102,8 +108,8 @@ public final class CLIPTextEncoder {
         }
         // The final LayerNorm is per row, so normalising only the pooled rows is exact.
         let p = pooled.pointer(atLeast: range.count * d)
-        for (i, _) in range.enumerated() {
-            LayerNorm.forward(x: h + (offsets[i + 1] - 1) * d, y: p + i * d, rows: 1, dim: d,
+        for (i, s) in range.enumerated() {
+            LayerNorm.forward(x: h + (offsets[i] + pools[s]) * d, y: p + i * d, rows: 1, dim: d,
                               weight: weights.finalNormWeight.pointer, bias: weights.finalNormBias.pointer, eps: t.layerNormEps)
         }
         Linear.forward(x: p, rows: range.count, inDim: d, weight: weights.projection.pointer, bias: nil,

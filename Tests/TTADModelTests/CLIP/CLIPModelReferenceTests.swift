@@ -45,6 +45,10 @@ final class CLIPModelReferenceTests: XCTestCase {
         let padded = ids.map { $0 + [Int32](repeating: model.tokenizer.endToken, count: model.config.maxPositions - $0.count) }
         let encoder = model.makeTextEncoder()
         XCTAssertEqual(try encoder.encode(sequences: padded), try encoder.encode(sequences: ids))
+        // Running the padding too (what the reference computes) lands on the same features.
+        encoder.stopAtEndToken = false
+        let full = try encoder.encode(sequences: padded)
+        XCTAssertLessThan(maxAbsDifference(full, try f.tensor("text_features")), Self.tolerance)
     }
 
     func testLogitsMatchReference() throws {

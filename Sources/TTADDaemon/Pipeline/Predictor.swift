@@ -1,0 +1,20 @@
+import TTADModel
+import TTADProtocol
+
+/// What the processing loop needs from a prediction mode: gather a batch of validated samples,
+/// then score them all at once. Implemented by `EmbeddingPredictor` (f32 embeddings computed
+/// elsewhere) and `ImagePredictor` (images through the in-process CLIP model).
+///
+/// Owned by the processing thread; implementations allocate their batch buffers once.
+protocol Predictor: AnyObject {
+    var classNames: [String] { get }
+    /// The embedding dimension f32-embedding samples must have; nil when the mode takes none.
+    var embeddingDimension: Int? { get }
+    /// Whether this mode can predict from `encoding` (others are rejected as unsupported_encoding).
+    func accepts(_ encoding: SampleEncoding) -> Bool
+    func beginBatch()
+    /// Copies one sample into the batch after validating it; returns the rejection otherwise.
+    func append(payload: [UInt8], header: SampleHeader, decoder: SampleDecoder) -> Rejection?
+    /// Scores the samples appended since `beginBatch`; result i belongs to the i-th accepted one.
+    func finishBatch() -> ArraySlice<ClassificationResult>
+}
