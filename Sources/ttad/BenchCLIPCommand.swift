@@ -36,6 +36,7 @@ struct BenchCLIPCommand: ParsableCommand {
     }
 
     func run() throws {
+        BLASCoreSelection.reexecIfFasterKernelsAvailable()
         BLAS.threadCount = threads
         let config = CLIPConfiguration.vitB(patch: shape == "b32" ? 32 : 16)
         let weights = CLIPWeights(randomFor: config, seed: 0)
@@ -111,6 +112,7 @@ struct BenchCLIPCommand: ParsableCommand {
         let shapes = CLIPFlops.blockProductShapes(c, rows: rows)
         let maxN = shapes.map(\.n).max()!, maxK = shapes.map(\.k).max()!
         let a = FloatBuffer(count: rows * maxK), out = FloatBuffer(count: rows * maxN)
+        let scratch = FloatBuffer(count: Linear.transposedRowLimit * maxN)   // same orientation choice as the model
         // One distinct weight matrix per product and layer, as in the model (cache behaviour matters).
         let weights = (0..<layers).map { _ in shapes.map { FloatBuffer(count: $0.n * $0.k) } }
         var flops = 0.0
@@ -118,7 +120,8 @@ struct BenchCLIPCommand: ParsableCommand {
         let t = median(minSeconds) {
             for l in 0..<layers {
                 for (i, s) in shapes.enumerated() {
-                    Linear.forward(x: a.pointer, rows: s.m, inDim: s.k, weight: weights[l][i].pointer, bias: nil, outDim: s.n, y: out.pointer)
+                    Linear.forward(x: a.pointer, rows: s.m, inDim: s.k, weight: weights[l][i].pointer, bias: nil, outDim: s.n,
+                                   y: out.pointer, transposeScratch: scratch.pointer)
                 }
             }
         }

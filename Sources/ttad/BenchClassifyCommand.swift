@@ -24,6 +24,7 @@ struct BenchClassifyCommand: ParsableCommand {
     var seconds: Double = 1
 
     func run() throws {
+        BLASCoreSelection.reexecIfFasterKernelsAvailable()
         BLAS.threadCount = 1
         var rng = SplitMix64(seed: 9)
         let matrix = Tensor(shape: [classes, dim], storage: (0..<(classes * dim)).map { _ in rng.gaussian() })

@@ -31,6 +31,7 @@ struct DemoCommand: ParsableCommand {
     var stateDir: String?
 
     func run() throws {
+        BLASCoreSelection.reexecIfFasterKernelsAvailable()
         var cfg = try ConfigLoader.load(path: config)
         cfg.ingest.pattern = .pull
         cfg.ingest.bind = true

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import TTADDaemon
+import TTADEngine
 
 struct RunCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -14,6 +15,7 @@ struct RunCommand: AsyncParsableCommand {
     var logLevel: String?
 
     func run() async throws {
+        BLASCoreSelection.reexecIfFasterKernelsAvailable()
         let config: DaemonConfig
         do {
             config = try options.load()
@@ -27,6 +29,7 @@ struct RunCommand: AsyncParsableCommand {
             return h
         }
         let logger = Logger(label: "ttad")
+        logger.info("OpenBLAS kernels: \(BLAS.coreName), \(config.daemon.blasThreads) thread(s)")
         do {
             try await DaemonRunner.run(config: config, logger: logger)
         } catch {

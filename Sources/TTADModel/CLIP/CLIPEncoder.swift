@@ -8,6 +8,8 @@ final class CLIPEncoderScratch {
     let attention = ScratchBuffer()
     let mlp = ScratchBuffer()
     let probs = ScratchBuffer()
+    /// Products with few rows are computed transposed into here (see `Linear.transposedRowLimit`).
+    let transposed = ScratchBuffer()
 }
 
 /// The stack of pre-LayerNorm transformer blocks shared by both towers, run over a packed batch:
@@ -31,25 +33,26 @@ enum CLIPEncoder {
         let att = scratch.attention.pointer(atLeast: rows * d)
         let mlp = scratch.mlp.pointer(atLeast: rows * inter)
         let probs = scratch.probs.pointer(atLeast: c.heads * longest * longest)
+        let tr = scratch.transposed.pointer(atLeast: Linear.transposedRowLimit * max(3 * d, inter))
         for w in layers {
             LayerNorm.forward(x: hidden, y: norm, rows: rows, dim: d,
                               weight: w.norm1Weight.pointer, bias: w.norm1Bias.pointer, eps: c.layerNormEps)
             Linear.forward(x: norm, rows: rows, inDim: d, weight: w.qkvWeight.pointer, bias: w.qkvBias.pointer,
-                           outDim: 3 * d, y: qkv)
+                           outDim: 3 * d, y: qkv, transposeScratch: tr)
             for s in 0..<(offsets.count - 1) {
                 let start = offsets[s], length = offsets[s + 1] - start
                 Attention.forward(qkv: qkv + start * 3 * d, seqLen: length, heads: c.heads, headDim: c.headDim,
                                   causal: causal, probs: probs, out: att + start * d)
             }
             Linear.forwardAccumulating(x: att, rows: rows, inDim: d, weight: w.outWeight.pointer,
-                                       bias: w.outBias.pointer, outDim: d, into: hidden)
+                                       bias: w.outBias.pointer, outDim: d, into: hidden, transposeScratch: tr)
             LayerNorm.forward(x: hidden, y: norm, rows: rows, dim: d,
                               weight: w.norm2Weight.pointer, bias: w.norm2Bias.pointer, eps: c.layerNormEps)
             Linear.forward(x: norm, rows: rows, inDim: d, weight: w.fc1Weight.pointer, bias: w.fc1Bias.pointer,
-                           outDim: inter, y: mlp)
+                           outDim: inter, y: mlp, transposeScratch: tr)
             c.activation.forward(x: mlp, y: mlp, count: rows * inter)
             Linear.forwardAccumulating(x: mlp, rows: rows, inDim: inter, weight: w.fc2Weight.pointer,
-                                       bias: w.fc2Bias.pointer, outDim: d, into: hidden)
+                                       bias: w.fc2Bias.pointer, outDim: d, into: hidden, transposeScratch: tr)
         }
     }
 }

@@ -35,4 +35,26 @@ final class LinearTests: XCTestCase {
         let expected = zip(reference(x, rows: rows, inDim: inDim, w, b, outDim: outDim), residual).map { $0 + $1 }
         XCTAssertLessThan(OpTestSupport.maxAbsDiff(y.array, expected), 1e-5)
     }
+
+    /// Skinny products may run transposed through the scratch buffer; the result must not change.
+    func testTransposedSmallRowPathMatchesTheDirectProduct() {
+        for rows in [2, 7, 64, 65] {
+            let inDim = 24, outDim = 40
+            let x = OpTestSupport.values(rows * inDim, seed: 8), w = OpTestSupport.values(outDim * inDim, seed: 9)
+            let b = OpTestSupport.values(outDim, seed: 10), residual = OpTestSupport.values(rows * outDim, seed: 11)
+            let xb = FloatBuffer(x), wb = FloatBuffer(w), bb = FloatBuffer(b)
+            let scratch = FloatBuffer(count: Linear.transposedRowLimit * outDim)
+            let direct = FloatBuffer(count: rows * outDim), viaScratch = FloatBuffer(count: rows * outDim)
+            viaScratch.fill(.nan)
+            Linear.forward(x: xb.pointer, rows: rows, inDim: inDim, weight: wb.pointer, bias: bb.pointer, outDim: outDim, y: direct.pointer)
+            Linear.forward(x: xb.pointer, rows: rows, inDim: inDim, weight: wb.pointer, bias: bb.pointer, outDim: outDim,
+                           y: viaScratch.pointer, transposeScratch: scratch.pointer)
+            XCTAssertLessThan(OpTestSupport.maxAbsDiff(direct.array, viaScratch.array), 1e-5, "rows \(rows)")
+            let acc1 = FloatBuffer(residual), acc2 = FloatBuffer(residual)
+            Linear.forwardAccumulating(x: xb.pointer, rows: rows, inDim: inDim, weight: wb.pointer, bias: bb.pointer, outDim: outDim, into: acc1.pointer)
+            Linear.forwardAccumulating(x: xb.pointer, rows: rows, inDim: inDim, weight: wb.pointer, bias: bb.pointer, outDim: outDim,
+                                       into: acc2.pointer, transposeScratch: scratch.pointer)
+            XCTAssertLessThan(OpTestSupport.maxAbsDiff(acc1.array, acc2.array), 1e-5, "rows \(rows), accumulating")
+        }
+    }
 }
