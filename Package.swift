@@ -41,10 +41,12 @@ let package = Package(
 
         // Engine: tensors, BLAS-backed ops, weight files. Knows nothing of models or sockets.
         .target(name: "TTADEngine", dependencies: ["COpenBLAS"], swiftSettings: numericSettings),
-        // Models built on the engine: the frozen embedding classifier, CLIP's tokenizer and image
-        // preprocessing.
+        // Models built on the engine: the frozen embedding classifier, CLIP's tokenizer, image
+        // preprocessing, and the CLIP towers with their training (backward) path.
         .target(name: "TTADModel", dependencies: ["TTADEngine", "CTurboJPEG", "CPNG"], swiftSettings: numericSettings),
         // Wire protocol v1: frames, headers, validation, output messages. Pure Swift.
+        // Fashion-MNIST IDX reader, ImageNet-C corruptions in Swift, seeded drifting-stream scenarios.
+        .target(name: "TTADScenario", dependencies: ["CTurboJPEG"], swiftSettings: numericSettings),
         .target(name: "TTADProtocol"),
         // Thin, careful wrapper over libzmq.
         .target(name: "TTADZMQ", dependencies: ["CZMQ"]),
@@ -71,6 +73,7 @@ let package = Package(
         ]),
 
         .testTarget(name: "TTADEngineTests", dependencies: ["TTADEngine"]),
+        .testTarget(name: "TTADScenarioTests", dependencies: ["TTADScenario"]),
         .testTarget(name: "TTADModelTests", dependencies: ["TTADModel", "TTADEngine"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "TTADProtocolTests", dependencies: ["TTADProtocol"]),

@@ -12,6 +12,7 @@ packages=(
   pkg-config         # SwiftPM finds the C libraries through it
   python3            # fixture tools and the pyzmq client test
   python3-pip
+  dataset-fashion-mnist  # the evaluation streams' images (TTADScenario reads its IDX files)
 )
 
 missing=()
