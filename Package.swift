@@ -48,6 +48,8 @@ let package = Package(
         // Fashion-MNIST IDX reader, ImageNet-C corruptions in Swift, seeded drifting-stream scenarios.
         .target(name: "TTADScenario", dependencies: ["CTurboJPEG"], swiftSettings: numericSettings),
         .target(name: "TTADProtocol"),
+        // Evaluation of a prediction stream: accuracy per domain and window, AUROC, H-score, reports.
+        .target(name: "TTADEvaluation"),
         // Thin, careful wrapper over libzmq.
         .target(name: "TTADZMQ", dependencies: ["CZMQ"]),
         // SQLite state through GRDB.
@@ -68,12 +70,13 @@ let package = Package(
         ], swiftSettings: numericSettings),
         // The command-line interface.
         .executableTarget(name: "ttad", dependencies: [
-            "TTADDaemon", "TTADProtocol", "TTADZMQ", "TTADEngine",
+            "TTADDaemon", "TTADProtocol", "TTADZMQ", "TTADEngine", "TTADScenario", "TTADEvaluation", "CTurboJPEG",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
         .testTarget(name: "TTADEngineTests", dependencies: ["TTADEngine"]),
         .testTarget(name: "TTADScenarioTests", dependencies: ["TTADScenario"]),
+        .testTarget(name: "TTADEvaluationTests", dependencies: ["TTADEvaluation"]),
         .testTarget(name: "TTADModelTests", dependencies: ["TTADModel", "TTADEngine"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "TTADProtocolTests", dependencies: ["TTADProtocol"]),
