@@ -73,4 +73,32 @@ final class BoundedQueueTests: XCTestCase {
         XCTAssertTrue(out.isEmpty)
         XCTAssertGreaterThanOrEqual(Date().timeIntervalSince(t0), 0.04)
     }
+
+    /// Deterministic mode's lossless offer: waits for a taker to make room, keeps FIFO order.
+    func testOfferWaitingBlocksUntilATakeMakesRoom() {
+        let q = BoundedQueue<Int>(capacity: 2)
+        _ = q.offer(1, evictOldest: false)
+        _ = q.offer(2, evictOldest: false)
+        DispatchQueue.global().asyncAfter(deadline: .now() + 0.1) {
+            var out: [Int] = []
+            _ = q.takeBatch(max: 1, timeout: 0, into: &out)
+        }
+        let t0 = Date()
+        XCTAssertEqual(q.offerWaiting(3, timeout: 5), .accepted)
+        XCTAssertGreaterThanOrEqual(Date().timeIntervalSince(t0), 0.05, "returned before there was room")
+        var out: [Int] = []
+        _ = q.takeBatch(max: 10, timeout: 0, into: &out)
+        XCTAssertEqual(out, [2, 3])
+    }
+
+    func testOfferWaitingGivesUpAfterItsTimeoutAndOnClose() {
+        let q = BoundedQueue<Int>(capacity: 1)
+        _ = q.offer(1, evictOldest: false)
+        XCTAssertEqual(q.offerWaiting(2, timeout: 0.05), .full)
+        DispatchQueue.global().asyncAfter(deadline: .now() + 0.05) { q.close() }
+        XCTAssertEqual(q.offerWaiting(2, timeout: 5), .closed)
+        var out: [Int] = []
+        _ = q.takeBatch(max: 10, timeout: 0, into: &out)
+        XCTAssertEqual(out, [1])
+    }
 }

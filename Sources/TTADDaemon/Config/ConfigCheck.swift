@@ -34,7 +34,7 @@ public enum ConfigCheck {
         func d(_ x: Double) -> String { x == x.rounded() && abs(x) < 1e15 ? String(format: "%.1f", x) : "\(x)" }
         table("daemon", [("mode", s(c.daemon.mode.rawValue)), ("state_directory", s(c.daemon.stateDirectory)),
                          ("log_level", s(c.daemon.logLevel)), ("shutdown_timeout_s", d(c.daemon.shutdownTimeoutSeconds)),
-                         ("blas_threads", "\(c.daemon.blasThreads)")])
+                         ("blas_threads", "\(c.daemon.blasThreads)"), ("deterministic", "\(c.daemon.deterministic)")])
         table("ingest", [("pattern", s(c.ingest.pattern.rawValue)), ("endpoints", a(c.ingest.endpoints)),
                          ("bind", "\(c.ingest.bind)"), ("topics", a(c.ingest.topics)),
                          ("queue_capacity", "\(c.ingest.queueCapacity)"), ("overflow", s(c.ingest.effectiveOverflow.rawValue)),

@@ -39,6 +39,7 @@ public enum ConfigLoader {
             }
             if let v = try t.double("shutdown_timeout_s", min: 0, max: 3600, exclusiveMin: true) { c.daemon.shutdownTimeoutSeconds = v }
             if let v = try t.int("blas_threads", min: 1, max: 256) { c.daemon.blasThreads = v }
+            if let v = try t.bool("deterministic") { c.daemon.deterministic = v }
             try t.rejectUnknownKeys()
         }
         if var t = try root.subtable("ingest") {
@@ -125,6 +126,14 @@ public enum ConfigLoader {
         }
         if c.ingest.maxMessageBytes < c.protocolLimits.maxHeaderBytes {
             throw ConfigError(key: "ingest.max_message_bytes", "smaller than protocol.max_header_bytes")
+        }
+        if c.daemon.deterministic {
+            if c.ingest.pattern != .pull {
+                throw ConfigError(key: "daemon.deterministic", "needs lossless ingest: ingest.pattern = \"pull\" (SUB drops late samples)")
+            }
+            if c.ingest.effectiveOverflow != .block {
+                throw ConfigError(key: "daemon.deterministic", "needs lossless ingest: ingest.overflow = \"block\", got \"\(c.ingest.effectiveOverflow.rawValue)\"")
+            }
         }
         switch c.daemon.mode {
         case .embedding:

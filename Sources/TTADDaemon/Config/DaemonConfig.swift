@@ -38,6 +38,11 @@ public struct DaemonSection: Sendable, Equatable {
     public var shutdownTimeoutSeconds: Double = 20
     /// Threads OpenBLAS may use for the model. 1 keeps latency predictable beside the I/O thread.
     public var blasThreads: Int = 1
+    /// Evaluation and tests: every sample is processed alone and in arrival order (predictions do
+    /// not depend on how samples happen to be batched), ingest must be lossless (PULL, block) and
+    /// outputs wait for room instead of being dropped. A scenario replayed twice gives identical
+    /// predictions. Costs throughput; off in production.
+    public var deterministic: Bool = false
     public init() {}
 }
 

@@ -59,6 +59,23 @@ public final class BoundedQueue<Element>: @unchecked Sendable {
         return result
     }
 
+    /// Waits up to `timeout` seconds for room, then appends: the lossless path of deterministic
+    /// mode, where an output must never be dropped. Returns `.full` if no room came in time.
+    public func offerWaiting(_ e: Element, timeout: Double) -> OfferResult {
+        condition.lock()
+        defer { condition.unlock() }
+        let deadline = Date(timeIntervalSinceNow: timeout)
+        while count_ == capacity && !closed {
+            if !condition.wait(until: deadline) { break }
+        }
+        if closed { return .closed }
+        if count_ == capacity { return .full }
+        ring[(head + count_) % capacity] = e
+        count_ += 1
+        if count_ == 1 { condition.signal() }
+        return .accepted
+    }
+
     /// Appends up to `max` elements to `into`, waiting up to `timeout` seconds for the first.
     /// Returns false once the queue is closed *and* empty: the consumer's signal to finish.
     public func takeBatch(max: Int, timeout: Double, into out: inout [Element]) -> Bool {
@@ -75,6 +92,7 @@ public final class BoundedQueue<Element>: @unchecked Sendable {
         }
         count_ -= n
         let alive = !(closed && count_ == 0 && n == 0)
+        if wasFull && n > 0 { condition.broadcast() }    // a producer in offerWaiting
         condition.unlock()
         if wasFull && n > 0 { onRoom?() }
         return alive

@@ -77,7 +77,8 @@ public final class Pipeline: @unchecked Sendable {
     // MARK: - Loop
 
     private func run() {
-        let maxBatch = config.classifier.maxBatch
+        // Deterministic mode: one sample at a time, so no result depends on batch composition.
+        let maxBatch = config.daemon.deterministic ? 1 : config.classifier.maxBatch
         var items: [IngestItem] = []
         items.reserveCapacity(maxBatch)
         var accepted: [SampleHeader] = []
@@ -199,7 +200,14 @@ public final class Pipeline: @unchecked Sendable {
     }
 
     private func enqueue(_ m: OutgoingMessage) {
-        if outputQueue.offer(m, evictOldest: false) != .accepted {
+        var result = outputQueue.offer(m, evictOldest: false)
+        if result == .full && config.daemon.deterministic {
+            // Lossless: let the I/O thread publish what is queued and wait for room. The wait is
+            // bounded so a wedged I/O thread still ends in a counted drop, not a hung loop.
+            wakeIO()
+            result = outputQueue.offerWaiting(m, timeout: 10)
+        }
+        if result != .accepted {
             metrics.outputsDropped.increment()
         }
     }
