@@ -44,9 +44,12 @@ let package = Package(
         // Models built on the engine: the frozen embedding classifier, CLIP's tokenizer, image
         // preprocessing, and the CLIP towers with their training (backward) path.
         .target(name: "TTADModel", dependencies: ["TTADEngine", "CTurboJPEG", "CPNG"], swiftSettings: numericSettings),
-        // Wire protocol v1: frames, headers, validation, output messages. Pure Swift.
+        // Adaptation logic without model math: memory bank and admission, prompt buffer, collapse
+        // guard, outlier scores, drift detectors. Pure, deterministic, every state Codable.
+        .target(name: "TTADAdaptation", dependencies: ["TTADEngine"], swiftSettings: numericSettings),
         // Fashion-MNIST IDX reader, ImageNet-C corruptions in Swift, seeded drifting-stream scenarios.
         .target(name: "TTADScenario", dependencies: ["CTurboJPEG"], swiftSettings: numericSettings),
+        // Wire protocol v1: frames, headers, validation, output messages. Pure Swift.
         .target(name: "TTADProtocol"),
         // Evaluation of a prediction stream: accuracy per domain and window, AUROC, H-score, reports.
         .target(name: "TTADEvaluation"),
@@ -59,7 +62,7 @@ let package = Package(
         ]),
         // The service: config, I/O thread, pipeline, metrics, HTTP, lifecycle, sd_notify.
         .target(name: "TTADDaemon", dependencies: [
-            "TTADEngine", "TTADModel", "TTADProtocol", "TTADZMQ", "TTADState",
+            "TTADEngine", "TTADModel", "TTADAdaptation", "TTADProtocol", "TTADZMQ", "TTADState",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
             .product(name: "Prometheus", package: "swift-prometheus"),
@@ -75,6 +78,7 @@ let package = Package(
         ]),
 
         .testTarget(name: "TTADEngineTests", dependencies: ["TTADEngine"]),
+        .testTarget(name: "TTADAdaptationTests", dependencies: ["TTADAdaptation", "TTADEngine"]),
         .testTarget(name: "TTADScenarioTests", dependencies: ["TTADScenario"]),
         .testTarget(name: "TTADEvaluationTests", dependencies: ["TTADEvaluation"]),
         .testTarget(name: "TTADModelTests", dependencies: ["TTADModel", "TTADEngine"],
