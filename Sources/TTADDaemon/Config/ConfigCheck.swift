@@ -64,6 +64,11 @@ public enum ConfigCheck {
                         ("keep_checkpoints", "\(c.state.keepCheckpoints)")])
         table("curve", [("enabled", "\(c.curve.enabled)"), ("server_secret_key_file", s(c.curve.serverSecretKeyFile)),
                         ("allowed_clients_directory", s(c.curve.allowedClientsDirectory))])
+        table("drift", [("enabled", "\(c.drift.enabled)"), ("window", "\(c.drift.window)"),
+                        ("publish_every_samples", "\(c.drift.publishEverySamples)"),
+                        ("page_hinkley_delta", d(c.drift.pageHinkleyDelta)),
+                        ("page_hinkley_threshold", d(c.drift.pageHinkleyThreshold)),
+                        ("adwin_delta", d(c.drift.adwinDelta)), ("embedding_shift", "\(c.drift.embeddingShift)")])
         return out.joined(separator: "\n")
     }
 }

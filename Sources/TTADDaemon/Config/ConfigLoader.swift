@@ -107,6 +107,16 @@ public enum ConfigLoader {
             if let v = try t.string("allowed_clients_directory") { c.curve.allowedClientsDirectory = resolve(v, base: baseDirectory) }
             try t.rejectUnknownKeys()
         }
+        if var t = try root.subtable("drift") {
+            if let v = try t.bool("enabled") { c.drift.enabled = v }
+            if let v = try t.int("window", min: 8, max: 1 << 20) { c.drift.window = v }
+            if let v = try t.int("publish_every_samples", min: 1, max: 1 << 30) { c.drift.publishEverySamples = v }
+            if let v = try t.double("page_hinkley_delta", min: 0) { c.drift.pageHinkleyDelta = v }
+            if let v = try t.double("page_hinkley_threshold", min: 0, exclusiveMin: true) { c.drift.pageHinkleyThreshold = v }
+            if let v = try t.double("adwin_delta", min: 0, max: 1, exclusiveMin: true) { c.drift.adwinDelta = v }
+            if let v = try t.bool("embedding_shift") { c.drift.embeddingShift = v }
+            try t.rejectUnknownKeys()
+        }
         try root.rejectUnknownKeys()
         try validate(c)
         return c

@@ -15,6 +15,7 @@ public struct DaemonConfig: Sendable, Equatable {
     public var metrics = MetricsSection()
     public var state = StateSection()
     public var curve = CurveSection()
+    public var drift = DriftSection()
 
     public init() {}
 }
@@ -160,5 +161,23 @@ public struct CurveSection: Sendable, Equatable {
     public var serverSecretKeyFile: String = ""
     /// Directory of client public certificates (or files of Z85 keys, one per line).
     public var allowedClientsDirectory: String = ""
+    public init() {}
+}
+
+/// The drift monitor: windowed statistics of what the daemon predicts, with two change detectors,
+/// exported as metrics and published on `drift`.
+public struct DriftSection: Sendable, Equatable {
+    public var enabled: Bool = true
+    /// Samples in the sliding window (and in the reference window the divergence compares with).
+    public var window: Int = 512
+    /// Publish a `drift` message every this many samples.
+    public var publishEverySamples: Int = 512
+    /// Page-Hinkley on entropy: magnitude of change tolerated (δ) and alarm threshold (λ).
+    public var pageHinkleyDelta: Double = 0.005
+    public var pageHinkleyThreshold: Double = 50
+    /// ADWIN on confidence: confidence parameter δ (smaller = fewer, surer alarms).
+    public var adwinDelta: Double = 0.002
+    /// Track the mean embedding (image features, or the input embeddings) for `embedding_shift`.
+    public var embeddingShift: Bool = true
     public init() {}
 }

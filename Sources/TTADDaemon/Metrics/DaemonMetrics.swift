@@ -13,6 +13,14 @@ public enum DropReason: String, CaseIterable, Sendable {
     case shutdown = "shutdown"
 }
 
+/// Alarms of the drift monitor, as named in `drift` messages and metric labels.
+public enum DriftAlarmName: String, CaseIterable, Sendable {
+    /// Page-Hinkley on per-sample entropy.
+    case entropyShift = "entropy_shift"
+    /// ADWIN on per-sample top-class probability.
+    case confidenceShift = "confidence_shift"
+}
+
 public enum OutputFamily: String, CaseIterable, Sendable {
     case pred, drift, event, error
 }
@@ -49,6 +57,11 @@ public final class DaemonMetrics: Sendable {
     public let zapDenied: Counter
     public let startTime: Gauge
     public let ready: Gauge
+    public let driftMeanEntropy: Gauge
+    public let driftMeanConfidence: Gauge
+    public let driftClassDivergence: Gauge
+    public let driftEmbeddingShift: Gauge
+    public let driftAlarms: [DriftAlarmName: Counter]
 
     public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry(),
                 version: String, mode: String) {
@@ -92,6 +105,15 @@ public final class DaemonMetrics: Sendable {
         startTime = r.makeGauge(descriptor: desc("ttad_start_time_seconds", "Unix time the daemon started."))
         startTime.set(Date().timeIntervalSince1970)
         ready = r.makeGauge(descriptor: desc("ttad_ready", "1 once sockets are up and state is loaded; 0 while starting or stopping."))
+        driftMeanEntropy = r.makeGauge(descriptor: desc("ttad_drift_window_mean_entropy_nats", "Mean prediction entropy over the drift window (last [drift] window samples)."))
+        driftMeanConfidence = r.makeGauge(descriptor: desc("ttad_drift_window_mean_confidence", "Mean top-class probability over the drift window."))
+        driftClassDivergence = r.makeGauge(descriptor: desc("ttad_drift_class_divergence_bits", "Jensen-Shannon divergence (bits, 0-1) of the drift window's predicted-class histogram from the reference window's (the first window after start or reset)."))
+        driftEmbeddingShift = r.makeGauge(descriptor: desc("ttad_drift_embedding_shift", "L2 distance of the drift window's mean embedding from the reference window's."))
+        var alarms: [DriftAlarmName: Counter] = [:]
+        for a in DriftAlarmName.allCases {
+            alarms[a] = r.makeCounter(descriptor: desc("ttad_drift_alarms_total", "Drift detector alarms: entropy_shift (Page-Hinkley on entropy), confidence_shift (ADWIN on confidence)."), labels: [("alarm", a.rawValue)])
+        }
+        driftAlarms = alarms
     }
 
     public func exposition() -> [UInt8] { registry.emitToBuffer() }

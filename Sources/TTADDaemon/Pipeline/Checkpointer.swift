@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import TTADAdaptation
 import TTADProtocol
 import TTADState
 
@@ -7,6 +8,7 @@ import TTADState
 struct RestoredState {
     var sequences = SequenceTracker()
     var counters = ProcessingCounters()
+    var drift: DriftMonitor?
     var fromCheckpoint: CheckpointInfo?
 }
 
@@ -17,6 +19,7 @@ struct RestoredState {
 final class Checkpointer: @unchecked Sendable {
     static let sequenceSection = "sequence"
     static let countersSection = "counters"
+    static let driftSection = "drift"
 
     let store: StateStore
     private let metrics: DaemonMetrics
@@ -35,6 +38,7 @@ final class Checkpointer: @unchecked Sendable {
             let dec = JSONDecoder()
             if let b = c.sections[Self.sequenceSection] { r.sequences = try dec.decode(SequenceTracker.self, from: Data(b)) }
             if let b = c.sections[Self.countersSection] { r.counters = try dec.decode(ProcessingCounters.self, from: Data(b)) }
+            if let b = c.sections[Self.driftSection] { r.drift = try dec.decode(DriftMonitor.self, from: Data(b)) }
             r.fromCheckpoint = info
         } catch {
             // The store already vouched for the file; a section we cannot read is our bug or a
@@ -46,7 +50,7 @@ final class Checkpointer: @unchecked Sendable {
     }
 
     @discardableResult
-    func write(sequences: SequenceTracker, counters: ProcessingCounters, reason: String) -> CheckpointInfo? {
+    func write(sequences: SequenceTracker, counters: ProcessingCounters, drift: DriftMonitor?, reason: String) -> CheckpointInfo? {
         let t0 = DispatchTime.now().uptimeNanoseconds
         do {
             let enc = JSONEncoder()
@@ -54,6 +58,7 @@ final class Checkpointer: @unchecked Sendable {
             var c = Checkpoint(samplesProcessed: counters.samplesProcessed, promptVersion: 0)
             c.sections[Self.sequenceSection] = Array(try enc.encode(sequences))
             c.sections[Self.countersSection] = Array(try enc.encode(counters))
+            if let drift { c.sections[Self.driftSection] = Array(try enc.encode(drift)) }
             let info = try store.writeCheckpoint(c, reason: reason)
             metrics.checkpoints.increment()
             metrics.checkpointDuration.record(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9)

@@ -49,4 +49,11 @@ final class EmbeddingPredictor: Predictor {
                             count: count, results: &results)
         return results[0..<count]
     }
+
+    var featureDimension: Int { dimension }
+
+    func features(at i: Int) -> UnsafeBufferPointer<Float> {
+        precondition(i >= 0 && i < count)
+        return UnsafeBufferPointer(rebasing: buffer[(i * dimension)..<((i + 1) * dimension)])
+    }
 }

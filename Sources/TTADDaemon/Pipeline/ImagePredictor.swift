@@ -84,4 +84,13 @@ final class ImagePredictor: Predictor {
         classifier.classify(batch: UnsafeBufferPointer(start: features.pointer, count: count * p), count: count, results: &results)
         return results[0..<count]
     }
+
+    var featureDimension: Int { model.config.projectionDim }
+
+    /// Un-normalised image features (what the classifier normalises and scores).
+    func features(at i: Int) -> UnsafeBufferPointer<Float> {
+        precondition(i >= 0 && i < count)
+        let p = model.config.projectionDim
+        return UnsafeBufferPointer(start: features.pointer + i * p, count: p)
+    }
 }

@@ -41,6 +41,11 @@ struct OutputBuilder {
         return OutgoingMessage(topic: encoder.topic, body: encoder.body, family: .error)
     }
 
+    mutating func drift(_ d: DriftRecord) -> OutgoingMessage {
+        encoder.encodeDrift(d)
+        return OutgoingMessage(topic: encoder.topic, body: encoder.body, family: .drift)
+    }
+
     mutating func event(_ e: EventRecord) -> OutgoingMessage {
         encoder.encodeEvent(e)
         return OutgoingMessage(topic: encoder.topic, body: encoder.body, family: .event)

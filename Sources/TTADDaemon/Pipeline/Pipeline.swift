@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import TTADAdaptation
 import TTADModel
 import TTADProtocol
 
@@ -24,6 +25,7 @@ public final class Pipeline: @unchecked Sendable {
     private let logger: Logger
     private var outputs: OutputBuilder
     private var gapEvents = GapEventLimiter(interval: 1)
+    private var drift: DriftReporter?
 
     /// State the loop owns; read by `snapshot()` only after the thread has ended.
     private(set) var sequences: SequenceTracker
@@ -34,12 +36,13 @@ public final class Pipeline: @unchecked Sendable {
     private let stopLock = NSLock()
     private var abandon = false
 
-    init(config: DaemonConfig, predictor: any Predictor,
+    init(config: DaemonConfig, predictor: any Predictor, drift: DriftReporter?,
          ingestQueue: BoundedQueue<IngestItem>, outputQueue: BoundedQueue<OutgoingMessage>,
          wakeIO: @escaping @Sendable () -> Void, metrics: DaemonMetrics, health: HealthState,
          notifier: SystemdNotifier, checkpointer: Checkpointer, restored: RestoredState, logger: Logger) {
         self.config = config
         self.predictor = predictor
+        self.drift = drift
         self.decoder = SampleDecoder(limits: config.protocolLimits.decoderLimits(embeddingDimension: predictor.embeddingDimension))
         self.ingestQueue = ingestQueue
         self.outputQueue = outputQueue
@@ -121,6 +124,9 @@ public final class Pipeline: @unchecked Sendable {
                                                  latencySeconds: latency)
                     enqueue(msg)
                     metrics.sampleLatency.record(latency)
+                    if drift?.observe(results[i], features: predictor.features(at: i), metrics: metrics) == true {
+                        enqueue(outputs.drift(drift!.record(tsS: Date().timeIntervalSince1970, metrics: metrics)))
+                    }
                 }
                 counters.samplesProcessed += Int64(accepted.count)
                 sinceCheckpoint += accepted.count
@@ -220,7 +226,7 @@ public final class Pipeline: @unchecked Sendable {
     }
 
     private func checkpoint(reason: String) {
-        guard let info = checkpointer.write(sequences: sequences, counters: counters, reason: reason) else { return }
+        guard let info = checkpointer.write(sequences: sequences, counters: counters, drift: drift?.monitor, reason: reason) else { return }
         enqueue(outputs.event(EventRecord(kind: EventKind.checkpoint, tsS: Date().timeIntervalSince1970, detail: [
             JSONMember("id", .int(info.id)), JSONMember("reason", .string(info.reason)),
             JSONMember("samples_processed", .int(info.samplesProcessed)), JSONMember("bytes", .int(Int64(info.bytes))),
@@ -228,5 +234,5 @@ public final class Pipeline: @unchecked Sendable {
     }
 
     /// The loop's final state; call only after `join` returned true.
-    func finalState() -> (SequenceTracker, ProcessingCounters) { (sequences, counters) }
+    func finalState() -> (SequenceTracker, ProcessingCounters, DriftMonitor?) { (sequences, counters, drift?.monitor) }
 }

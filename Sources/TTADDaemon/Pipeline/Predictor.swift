@@ -17,4 +17,9 @@ protocol Predictor: AnyObject {
     func append(payload: [UInt8], header: SampleHeader, decoder: SampleDecoder) -> Rejection?
     /// Scores the samples appended since `beginBatch`; result i belongs to the i-th accepted one.
     func finishBatch() -> ArraySlice<ClassificationResult>
+    /// Length of the per-sample embedding the classifier scored (the drift monitor's input).
+    var featureDimension: Int { get }
+    /// The embedding of the i-th sample of the last finished batch (the input embedding in
+    /// embedding mode, the image features in image mode). Valid until the next `beginBatch`.
+    func features(at i: Int) -> UnsafeBufferPointer<Float>
 }

@@ -1,4 +1,5 @@
 import Foundation
+import TTADAdaptation
 import Logging
 import TTADEngine
 import TTADModel
@@ -49,6 +50,14 @@ public final class Daemon: @unchecked Sendable {
         notifier.status(config.daemon.mode == .image ? "loading the CLIP model" : "loading class embeddings")
         let predictor = try PredictorFactory.make(config: config)
         logger.info("classifier ready", metadata: ["mode": "\(config.daemon.mode.rawValue)", "classes": "\(predictor.classNames.count)"])
+        let driftConfiguration: DriftMonitor.Configuration?
+        do {
+            driftConfiguration = config.drift.enabled
+                ? try DriftReporter.configuration(config.drift, classCount: predictor.classNames.count, featureDimension: predictor.featureDimension)
+                : nil
+        } catch {
+            throw ConfigError(key: "drift", "\(error)")
+        }
 
         // Everything that can fail on configuration comes before the state directory is locked.
         let curve = try loadCurve()
@@ -87,7 +96,11 @@ public final class Daemon: @unchecked Sendable {
         self.io = io
         self.ingestQueue = ingestQueue
 
-        let pipeline = Pipeline(config: config, predictor: predictor, ingestQueue: ingestQueue, outputQueue: outputQueue,
+        let drift = driftConfiguration.map {
+            DriftReporter(section: config.drift, configuration: $0, featureDimension: predictor.featureDimension,
+                          restored: restored.drift, logger: logger)
+        }
+        let pipeline = Pipeline(config: config, predictor: predictor, drift: drift, ingestQueue: ingestQueue, outputQueue: outputQueue,
                                 wakeIO: { [weak io] in io?.wake() }, metrics: metrics, health: health,
                                 notifier: notifier, checkpointer: checkpointer, restored: restored, logger: logger)
         self.pipeline = pipeline
@@ -131,8 +144,8 @@ public final class Daemon: @unchecked Sendable {
                 logger.error("processing loop did not finish draining in time")
                 clean = false
             }
-            let (sequences, counters) = p.finalState()
-            if let info = checkpointer?.write(sequences: sequences, counters: counters, reason: "shutdown") {
+            let (sequences, counters, drift) = p.finalState()
+            if let info = checkpointer?.write(sequences: sequences, counters: counters, drift: drift, reason: "shutdown") {
                 logger.info("final checkpoint written", metadata: ["samples": "\(info.samplesProcessed)"])
             } else {
                 clean = false

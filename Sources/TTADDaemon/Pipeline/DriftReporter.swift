@@ -1,0 +1,94 @@
+import Foundation
+import Logging
+import TTADAdaptation
+import TTADModel
+import TTADProtocol
+
+/// Feeds every prediction to the drift monitor, keeps the drift metrics current and, every
+/// `publish_every_samples`, hands back a `drift` record: the window's mean entropy and
+/// confidence, the divergence of its predicted-class histogram from the reference window, the
+/// shift of its mean (unit-normalised) embedding, and the alarms raised since the last record.
+///
+/// Owned by the processing thread, like the predictor. Its monitor is checkpointed (section
+/// `drift`), so a restart continues the windows and detectors instead of starting over.
+struct DriftReporter {
+    private(set) var monitor: DriftMonitor
+    private let publishEvery: Int
+    private let useEmbedding: Bool
+    private var sincePublish = 0
+    private var pending: DriftAlarms = []
+    private var unit: [Float]
+
+    static func configuration(_ s: DriftSection, classCount: Int, featureDimension: Int) throws -> DriftMonitor.Configuration {
+        try DriftMonitor.Configuration(
+            classCount: classCount, window: s.window, embeddingDimension: s.embeddingShift ? featureDimension : 0,
+            pageHinkley: PageHinkley.Configuration(delta: s.pageHinkleyDelta, threshold: s.pageHinkleyThreshold),
+            adwin: ADWIN.Configuration(delta: s.adwinDelta))
+    }
+
+    /// `cfg` from `configuration(_:classCount:featureDimension:)` (which validates the section);
+    /// `restored`: a monitor from the last checkpoint, used only if its configuration matches.
+    init(section: DriftSection, configuration cfg: DriftMonitor.Configuration, featureDimension: Int,
+         restored: DriftMonitor?, logger: Logger) {
+        if let restored, restored.configuration == cfg {
+            monitor = restored
+        } else {
+            if restored != nil { logger.notice("drift settings changed since the last checkpoint: the drift monitor starts afresh") }
+            monitor = DriftMonitor(configuration: cfg)
+        }
+        publishEvery = section.publishEverySamples
+        useEmbedding = section.embeddingShift
+        unit = [Float](repeating: 0, count: featureDimension)
+    }
+
+    /// Observes one prediction; returns true when a `drift` record is due.
+    mutating func observe(_ r: ClassificationResult, features: UnsafeBufferPointer<Float>, metrics: DaemonMetrics) -> Bool {
+        let confidence = r.top.first?.probability ?? .nan
+        var alarms: DriftAlarms = []
+        do {
+            if useEmbedding {
+                var norm: Float = 0
+                for v in features { norm += v * v }
+                let scale = norm > 0 ? 1 / norm.squareRoot() : 0
+                for j in 0..<unit.count { unit[j] = features[j] * scale }
+                alarms = try unit.withUnsafeBufferPointer {
+                    try monitor.observe(entropy: r.entropy, confidence: confidence, predictedClass: r.predicted, frozenClass: nil, embedding: $0)
+                }
+            } else {
+                alarms = try monitor.observe(entropy: r.entropy, confidence: confidence, predictedClass: r.predicted, frozenClass: nil)
+            }
+        } catch {
+            // Only a class index or length bug of ours can land here; the sample is still published.
+            return false
+        }
+        if alarms.contains(.entropy) { metrics.driftAlarms[.entropyShift]!.increment() }
+        if alarms.contains(.confidence) { metrics.driftAlarms[.confidenceShift]!.increment() }
+        pending.formUnion(alarms)
+        sincePublish += 1
+        return sincePublish >= publishEvery
+    }
+
+    /// The record of the current window (and the metrics updated to it); clears pending alarms.
+    mutating func record(tsS: Double, metrics: DaemonMetrics) -> DriftRecord {
+        let s = monitor.snapshot()
+        func v(_ x: Double?) -> Double { x ?? .nan }
+        metrics.driftMeanEntropy.set(v(s.meanEntropy))
+        metrics.driftMeanConfidence.set(v(s.meanConfidence))
+        metrics.driftClassDivergence.set(v(s.classDivergence))
+        metrics.driftEmbeddingShift.set(v(s.embeddingShift))
+        var stats = [
+            NamedValue("mean_entropy", v(s.meanEntropy)),
+            NamedValue("mean_confidence", v(s.meanConfidence)),
+            NamedValue("class_divergence_bits", v(s.classDivergence)),
+        ]
+        if useEmbedding { stats.append(NamedValue("embedding_shift", v(s.embeddingShift))) }
+        stats.append(NamedValue("samples_observed", Double(s.sampleCount)))
+        stats.append(NamedValue("reference_complete", s.referenceComplete ? 1 : 0))
+        var names: [String] = []
+        if pending.contains(.entropy) { names.append(DriftAlarmName.entropyShift.rawValue) }
+        if pending.contains(.confidence) { names.append(DriftAlarmName.confidenceShift.rawValue) }
+        pending = []
+        sincePublish = 0
+        return DriftRecord(tsS: tsS, window: s.windowCount, stats: stats, alarms: names)
+    }
+}
