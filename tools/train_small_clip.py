@@ -5,7 +5,7 @@
 
 Needs: `pip install torch==2.13.0+cpu transformers pillow` (made with transformers 4.57.6; ftfy optional)
 and the Debian package `dataset-fashion-mnist` (/usr/share/datasets/fashion-mnist/*.gz). CPU only: about
-25 minutes on 2 cores, training plus the final evaluation. Options: --out, --data-dir, --seed (0),
+31 minutes on 2 cores of a 2.5 GHz Xeon (AVX-512), training plus the final evaluation. Options: --out, --data-dir, --seed (0),
 --steps, --batch, --lr, --threads, --eval-only (re-evaluate an exported folder, no training).
 
 What it does
@@ -22,7 +22,7 @@ What it does
   with the same kernel, and the un-augmented path equals PIL's resize bit for bit (checked at start-up).
 - Augmentation (source-model ordinary only): random resized crop (area 0.7-1, aspect 3/4-4/3) with
   p = 0.5, horizontal flip p = 0.5, brightness and contrast factors in [0.7, 1.3] (torchvision's
-  definitions: multiply; blend with the image mean) with p = 0.8. None of the evaluation corruptions
+  definitions: multiply; blend with the image mean) with p = 0.5. None of the evaluation corruptions
   (noise, blur, pixelation, JPEG, fog, ...) is used.
 - Captions: each batch draws one of TEMPLATES per class (uniformly at random), filled with the class
   name, as the caption of that class's images in the batch.
@@ -96,7 +96,7 @@ MEAN = (0.48145466, 0.4578275, 0.40821073)
 STD = (0.26862954, 0.26130258, 0.27577711)
 VAL_FRACTION = 0.04
 
-VISION = dict(hidden_size=128, num_hidden_layers=6, num_attention_heads=2, intermediate_size=512,
+VISION = dict(hidden_size=128, num_hidden_layers=4, num_attention_heads=2, intermediate_size=512,
               image_size=SIZE, patch_size=32, num_channels=3, hidden_act="quick_gelu",
               layer_norm_eps=1e-5, attention_dropout=0.0, dropout=0.0)
 TEXT = dict(vocab_size=VOCAB_SIZE, hidden_size=128, num_hidden_layers=4, num_attention_heads=2,
@@ -238,9 +238,9 @@ def augment(images, gen):
     boxes = torch.stack([x0, y0, x0 + w, y0 + h], 1)
     boxes = torch.where(crop[:, None], boxes, full_boxes(b))
     flips = u(b) < 0.5
-    # brightness and contrast (p = 0.8 each pair), on the 8-bit source image
+    # brightness and contrast (p = 0.5 each pair), on the 8-bit source image
     x = torch.as_tensor(np.array(images), dtype=torch.float64)
-    jitter = u(b) < 0.8
+    jitter = u(b) < 0.5
     bright = torch.where(jitter, 0.7 + 0.6 * u(b), torch.ones(b, dtype=torch.float64))
     contrast = torch.where(jitter, 0.7 + 0.6 * u(b), torch.ones(b, dtype=torch.float64))
     x = (x * bright[:, None, None]).clamp(0, 255)
@@ -297,10 +297,13 @@ def caption_table(tok):
 # ----------------------------------------------------------------------------------------------
 # Model and training
 
+LOGIT_SCALE_INIT = 1 / 0.07
+
+
 def make_model(seed):
     from transformers import CLIPConfig, CLIPModel
     config = CLIPConfig(text_config=TEXT, vision_config=VISION, projection_dim=PROJECTION_DIM,
-                        logit_scale_init_value=math.log(1 / 0.07))
+                        logit_scale_init_value=math.log(LOGIT_SCALE_INIT))
     torch.manual_seed(seed)
     model = CLIPModel(config)
     assert model.config.text_config.eos_token_id == EOS_ID and model.config.text_config.bos_token_id == BOS_ID
@@ -584,7 +587,7 @@ script's header.
 - Images: 28x28 grey, replicated to RGB, upsampled to 224x224 bicubic exactly as
   `CLIPImageProcessor` (PIL) does (bit-identical 8-bit images; checked), CLIP mean/std.
 - Augmentation: random resized crop (area 0.7-1, p 0.5), horizontal flip, brightness and contrast
-  factors 0.7-1.3 (p 0.8). No noise, blur, pixelation, JPEG, fog or other evaluation corruption.
+  factors 0.7-1.3 (p 0.5). No noise, blur, pixelation, JPEG, fog or other evaluation corruption.
 - Captions: {len(TEMPLATES)} templates per class name: {", ".join('"' + t + '"' for t in TEMPLATES)}.
 
 ## Class names (exactly as used in prompts; index = label)
@@ -623,6 +626,11 @@ Outliers (information): AUROC known ({res['n_known']:,}) vs bag + ankle boot ({r
 max-softmax {res['outlier_auroc_max_softmax']:.3f}, max-cosine {res['outlier_auroc_max_cosine']:.3f}.
 The outliers are predicted as: {", ".join(f"{k} {v}" for k, v in res['outlier_predicted_as'].items())}.
 
+## Status against ttad's target
+ttad's evaluation asks for at least 85 % clean zero-shot accuracy from a run of at most 30 minutes
+on 2 cores. This model: {100 * res['clean_accuracy_known']:.2f} % in {total_seconds / 60:.1f} minutes
+{'(target met)' if res['clean_accuracy_known'] >= 0.85 and total_seconds <= 1800 else '(target not met)'}.
+
 ## Limitations
 - Knows only 8 Fashion-MNIST classes as centred grey items on a black background; any other
   image or class name gives meaningless scores. Tiny text tower trained on {len(TEMPLATES) * 8} distinct
@@ -639,13 +647,15 @@ The outliers are predicted as: {", ".join(f"{k} {v}" for k, v in res['outlier_pr
 
 
 def main():
+    global LOGIT_SCALE_INIT
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--out", default=os.path.join(REPO, "deploy", "models", "fmnist-clip"))
     ap.add_argument("--data-dir", default="/usr/share/datasets/fashion-mnist")
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--steps", type=int, default=1600)
-    ap.add_argument("--batch", type=int, default=128)
+    ap.add_argument("--steps", type=int, default=4800)
+    ap.add_argument("--batch", type=int, default=64)
     ap.add_argument("--lr", type=float, default=1e-3)
+    ap.add_argument("--logit-scale-init", type=float, default=LOGIT_SCALE_INIT)
     ap.add_argument("--vision-layers", type=int, default=VISION["num_hidden_layers"])
     ap.add_argument("--wd", type=float, default=0.05)
     ap.add_argument("--threads", type=int, default=2)
@@ -656,6 +666,7 @@ def main():
     args = ap.parse_args()
     t_start = time.time()
     VISION["num_hidden_layers"] = args.vision_layers
+    LOGIT_SCALE_INIT = args.logit_scale_init
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
 
