@@ -4,15 +4,18 @@ import Logging
 import TTADDaemon
 import TTADModel
 import TTADProtocol
+import TTADScenario
 import TTADZMQ
 
-/// The main job on its bundled default: start the daemon with a config (the example config and
-/// its bundled class embeddings by default), feed it a drifting synthetic embedding stream over
-/// real ZeroMQ sockets, and print a live summary of what comes back.
+/// The main job on its bundled default: start the daemon with a config (deploy/ttad.toml, image
+/// mode on the bundled Fashion-MNIST CLIP, by default), feed it a drifting stream over real
+/// ZeroMQ sockets, and print a live summary of what comes back. In image mode the stream is
+/// Fashion-MNIST test images, clean and then under each corruption; in embedding mode it is a
+/// synthetic drifting stream of noisy class embeddings.
 struct DemoCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "demo",
-        abstract: "Run the daemon on a config and a synthetic drifting stream; print a live summary.",
+        abstract: "Run the daemon on a config and a drifting demo stream; print a live summary.",
         discussion: """
         Endpoints are replaced by ephemeral loopback ports and, unless --state-dir is given, the \
         state goes to a fresh temporary directory, so the demo never disturbs an installed daemon.
@@ -21,46 +24,62 @@ struct DemoCommand: ParsableCommand {
     @Option(name: .shortAndLong, help: "Daemon configuration.")
     var config: String = "deploy/ttad.toml"
 
-    @Option(help: "Samples per phase (clean, drifting, heavy drift).")
+    @Option(help: "Image mode: Fashion-MNIST test images per domain (clean + 10 corruptions).")
+    var perDomain: Int = 500
+
+    @Option(help: "Image mode: severity of the corruptions (1…5).")
+    var severity: Int = 3
+
+    @Option(help: "Directory of the Fashion-MNIST IDX files (image mode).")
+    var datasetDir: String = FashionMNIST.defaultDirectory
+
+    @Option(help: "Embedding mode: samples per phase (clean, drifting, heavy drift).")
     var samplesPerPhase: Int = 20_000
 
-    @Option(help: "Random seed of the synthetic stream.")
+    @Option(help: "Random seed of the stream.")
     var seed: UInt64 = 1
 
     @Option(help: "State directory (default: a new temporary directory).")
     var stateDir: String?
 
+    mutating func validate() throws {
+        if perDomain < 1 || samplesPerPhase < 1 { throw ValidationError("--per-domain and --samples-per-phase must be ≥ 1") }
+        if !(1...5).contains(severity) { throw ValidationError("--severity must be 1…5") }
+    }
+
     func run() throws {
         BLASCoreSelection.reexecIfFasterKernelsAvailable()
-        var cfg = try ConfigLoader.load(path: config)
-        cfg.ingest.pattern = .pull
-        cfg.ingest.bind = true
-        cfg.ingest.endpoints = ["tcp://127.0.0.1:*"]
-        cfg.publish.endpoints = ["tcp://127.0.0.1:*"]
-        cfg.publish.bind = true
-        cfg.publish.sendHighWaterMark = 0
-        cfg.metrics.enabled = false
-        cfg.curve.enabled = false
-        cfg.daemon.stateDirectory = stateDir ?? FileManager.default.temporaryDirectory
-            .appendingPathComponent("ttad-demo-\(getpid())").path
-        var logger = Logger(label: "ttad-demo")
-        logger.logLevel = .warning
-        let daemon = Daemon(config: cfg, logger: logger, notifier: SystemdNotifier(environment: [:]))
-        try daemon.start()
-        defer {
-            daemon.stop(reason: "demo finished")
-            if stateDir == nil { try? FileManager.default.removeItem(atPath: cfg.daemon.stateDirectory) }
+        StreamInterrupt.install()
+        let daemon = try InProcessDaemon(configPath: config, stateDirectory: stateDir, deterministic: false, label: "demo")
+        defer { daemon.stop() }
+        let cfg = daemon.config
+        switch cfg.daemon.mode {
+        case .image:
+            let demo = ImageDemo(perDomain: perDomain, severity: severity, seed: seed, datasetDir: datasetDir)
+            try demo.run(daemon: daemon, classNames: cfg.model.classNames)
+        case .embedding:
+            try runEmbedding(daemon: daemon)
         }
+        let m = daemon.daemon.metrics.exposition()
+        let text = String(decoding: m, as: UTF8.self)
+        let rejected = text.split(separator: "\n").filter {
+            $0.hasPrefix("ttad_samples_rejected_total{") && !$0.hasSuffix(" 0") && !$0.contains("bad_json")
+        }
+        say("\nrejections counted by the daemon: " + (rejected.isEmpty ? "none" : rejected.joined(separator: ", "))
+            + " (the connection probe's bad_json not shown)")
+    }
+
+    private func runEmbedding(daemon: InProcessDaemon) throws {
+        let cfg = daemon.config
         let classes = try ClassEmbeddings.load(path: cfg.classifier.classEmbeddings, tensorName: cfg.classifier.tensorName,
                                                classNamesPath: cfg.classifier.classNames)
         say("ttad demo: \(classes.count) classes × \(classes.dimension) dims from \(cfg.classifier.classEmbeddings)")
-        say("daemon ingest \(daemon.endpoints.ingest[0]), publish \(daemon.endpoints.publish[0])")
+        say("daemon ingest \(daemon.ingestEndpoint), publish \(daemon.publishEndpoint)")
 
         // Noise norms relative to the unit class vectors: the cosine to the true class falls from
         // about 0.3 to 0.1 while the other classes stay near 0, so accuracy and entropy move.
         let phases: [(String, Float)] = [("clean", 3), ("drifting", 7), ("heavy drift", 11)]
-        let feed = try DemoFeed(ingest: daemon.endpoints.ingest[0], publish: daemon.endpoints.publish[0],
-                                dimension: classes.dimension)
+        let feed = try DemoFeed(ingest: daemon.ingestEndpoint, publish: daemon.publishEndpoint)
         var stream = SyntheticStream(classes: classes, seed: seed)
         var rows: [DemoFeed.Tally] = []
         for (name, noise) in phases {
@@ -71,10 +90,6 @@ struct DemoCommand: ParsableCommand {
         say("| phase | samples | accuracy | mean entropy (nats) | errors | samples/s |")
         say("|---|---|---|---|---|---|")
         for t in rows { say(t.row) }
-        let m = daemon.metrics.exposition()
-        let text = String(decoding: m, as: UTF8.self)
-        let rejected = text.split(separator: "\n").filter { $0.hasPrefix("ttad_samples_rejected_total{") && !$0.hasSuffix(" 0") }
-        say("\nrejections counted by the daemon: " + (rejected.isEmpty ? "none" : rejected.joined(separator: ", ")))
     }
 }
 
@@ -101,8 +116,8 @@ final class DemoFeed {
     private var seq: UInt64 = 0
     private let live = isatty(STDOUT_FILENO) != 0
 
-    init(ingest: String, publish: String, dimension: Int) throws {
-        connection = try DaemonConnection(ingest: ingest, publish: publish, topics: ["pred/demo", "error"], dimension: dimension)
+    init(ingest: String, publish: String) throws {
+        connection = try DaemonConnection(ingest: ingest, publish: publish, topics: ["pred/demo", "error"])
     }
 
     func runPhase(name: String, count: Int, badEvery: Int, next: () -> (label: Int, values: [Float])) throws -> Tally {

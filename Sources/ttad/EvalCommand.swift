@@ -4,25 +4,40 @@ import TTADEvaluation
 import TTADProtocol
 import TTADZMQ
 
-/// Scores a daemon's predictions against the labels they echo: subscribes to `pred/` and
-/// `error`, collects N outputs and writes a JSON report, a markdown table and an SVG chart.
+/// Scores a daemon's predictions against the labels they echo and writes a JSON report, a
+/// markdown table and an SVG chart. Two ways to run it:
+/// - `--config <file>`: self-contained and reproducible. Starts the daemon of that config in
+///   process in deterministic mode (lossless PULL ingest, one sample at a time), streams the
+///   scenario to it over ZeroMQ, collects every output, stops the daemon.
+/// - otherwise: subscribes to a running daemon's `pred/` and `error` and collects `--count`
+///   outputs of whatever `ttad stream` (or a camera) sends it.
 struct EvalCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "eval",
         abstract: "Score a daemon's predictions against their echoed labels (accuracy, AUROC, H-score, latency).",
         discussion: """
-        Start it before `ttad stream` (PUB/SUB drops what is published before the subscription \
-        is up). It stops after --count outputs (predictions + errors), after --timeout seconds \
-        without a message, or on Ctrl-C, and then writes the reports. Accuracy counts labels \
-        below --known-classes only; larger labels are the unknown-class outliers scored by \
-        AUROC (on outlier_score) and H-score (on the outlier flag).
+        With --config, eval runs the daemon itself in deterministic mode and streams the scenario \
+        (the --scenario options of `ttad stream`) to it: a rerun gives identical predictions. \
+        Without it, start eval before `ttad stream` (PUB/SUB drops what is published before the \
+        subscription is up); it stops after --count outputs (predictions + errors), after \
+        --timeout seconds without a message, or on Ctrl-C, and then writes the reports. Accuracy \
+        counts labels below --known-classes only; larger labels are the unknown-class outliers \
+        scored by AUROC (on outlier_score) and H-score (on the outlier flag).
         """)
 
-    @Option(name: .shortAndLong, help: "The daemon's publish endpoint.")
+    @Option(name: .shortAndLong, help: "The daemon's publish endpoint (without --config).")
     var endpoint: String = "tcp://127.0.0.1:7756"
 
-    @Option(help: "Outputs (predictions + errors) to collect.")
-    var count: Int
+    @Option(name: .shortAndLong, help: "Run this daemon configuration in process, deterministically, and stream the scenario to it.")
+    var config: String?
+
+    @Option(help: "State directory of the in-process daemon (default: a fresh temporary directory).")
+    var stateDir: String?
+
+    @OptionGroup(title: "Scenario (with --config)") var scenario: ScenarioOptions
+
+    @Option(help: "Outputs (predictions + errors) to collect (required without --config; default with it: the whole scenario).")
+    var count: Int?
 
     @Option(help: "Stop after this many seconds without a message, once messages have started.")
     var timeout: Double = 30
@@ -30,8 +45,8 @@ struct EvalCommand: ParsableCommand {
     @Option(help: "Stop when the first message has not come within this many seconds.")
     var startTimeout: Double = 300
 
-    @Option(help: "Only predictions of this stream (default: every stream).")
-    var stream: String?
+    @Option(help: "Without --config: only predictions of this stream (default: every stream).")
+    var onlyStream: String?
 
     @Option(help: "Labels below this are known classes; the rest are outliers.")
     var knownClasses: Int = 8
@@ -48,14 +63,18 @@ struct EvalCommand: ParsableCommand {
     @Option(help: "Write an SVG chart of windowed accuracy, entropy and flagged outliers here.")
     var svg: String?
 
+    @Option(help: "Write one line per prediction (id, label, predicted, entropy, outlier score) here, in arrival order.")
+    var predictionsFile: String?
+
     @Option(help: "Title of the markdown report and the chart.")
-    var title: String = "ttad eval"
+    var title: String?
 
     @Flag(help: "Exit with status 1 when fewer than --count outputs arrived.")
     var strict = false
 
     mutating func validate() throws {
-        if count < 1 { throw ValidationError("--count must be ≥ 1") }
+        if let count, count < 1 { throw ValidationError("--count must be ≥ 1") }
+        if config == nil && count == nil { throw ValidationError("--count is required without --config") }
         if timeout <= 0 || startTimeout <= 0 { throw ValidationError("--timeout and --start-timeout must be > 0") }
         if knownClasses < 1 { throw ValidationError("--known-classes must be ≥ 1") }
         if window < 1 { throw ValidationError("--window must be ≥ 1") }
@@ -63,88 +82,90 @@ struct EvalCommand: ParsableCommand {
 
     func run() throws {
         StreamInterrupt.install()
+        if let config {
+            BLASCoreSelection.reexecIfFasterKernelsAvailable()
+            try runSelfContained(configPath: config)
+        } else {
+            try runSubscriber()
+        }
+    }
+
+    private func runSubscriber() throws {
+        let count = self.count!
         let ctx = try ZMQContext()
         defer { ctx.terminate() }
         let sock = try ZMQSocket(context: ctx, type: .sub)
         defer { sock.close() }
         try sock.setLinger(milliseconds: 0)
         try sock.setReceiveHighWaterMark(0)
-        try sock.subscribe(stream.map { OutputTopic.prediction(stream: $0) } ?? OutputTopic.predictionPrefix)
+        try sock.subscribe(onlyStream.map { OutputTopic.prediction(stream: $0) } ?? OutputTopic.predictionPrefix)
         try sock.subscribe(OutputTopic.error)
         try sock.setReceiveTimeout(milliseconds: 250)
         try sock.connect(endpoint)
         FileHandle.standardError.write(Data("eval: waiting for \(count) outputs on \(endpoint)\n".utf8))
-
-        let decoder = OutputDecoder()
-        var predictions: [EvalPrediction] = []
-        predictions.reserveCapacity(min(count, 2_000_000))
-        var errorReasons: [String] = []
-        var undecodable = 0
+        let collector = PredictionCollector(socket: sock, stream: onlyStream, knownClasses: knownClasses, expected: count)
         var progress = ProgressLine(total: count)
-        let clock = ContinuousClock()
-        let t0 = clock.now
-        func seconds() -> Double {
-            let d = (clock.now - t0).components
-            return Double(d.seconds) + Double(d.attoseconds) * 1e-18
-        }
-        var lastMessage = seconds()
-        var correct = 0, known = 0
-        var timedOut = false
+        try collector.collect(count: count, timeout: timeout, startTimeout: startTimeout, progress: &progress)
+        try finish(collector, expected: count, title: title ?? "ttad eval")
+    }
 
-        while predictions.count + errorReasons.count < count, !StreamInterrupt.isRequested {
-            guard let frames = try sock.receiveMultipart() else {
-                let limit = predictions.isEmpty && errorReasons.isEmpty ? startTimeout : timeout
-                if seconds() - lastMessage >= limit { timedOut = true; break }
-                continue
-            }
-            let now = seconds()
-            lastMessage = now
-            let message: OutputMessage
-            do { message = try decoder.decode(frames: frames) } catch { undecodable += 1; continue }
-            switch message {
-            case .prediction(let p):
-                if let stream, p.stream != stream { continue }
-                var label: Int? = nil
-                if case .index(let i)? = p.label { label = i }
-                let top1 = p.top.first?.index
-                predictions.append(EvalPrediction(
-                    id: p.id, label: label, predicted: top1, entropy: Double(p.entropy), outlier: p.outlier,
-                    outlierScore: p.outlierScore.map(Double.init), latencySeconds: p.latencySeconds, arrivalSeconds: now))
-                if let label, label < knownClasses {
-                    known += 1
-                    if top1 == label { correct += 1 }
-                }
-            case .error(let e):
-                if let stream, let s = e.stream, s != stream { continue }
-                errorReasons.append(e.reason)
-            default:
-                continue
-            }
-            let acc = known > 0 ? String(format: "acc %.1f%%", 100 * Double(correct) / Double(known)) : ""
-            progress.update(predictions.count + errorReasons.count,
-                            note: errorReasons.isEmpty ? acc : "\(acc) errors \(errorReasons.count)")
-        }
-        progress.update(predictions.count + errorReasons.count, force: true)
-        progress.finish()
-        let received = predictions.count + errorReasons.count
-        if received < count {
-            let why = StreamInterrupt.isRequested ? "interrupted" : timedOut ? "no message for \(Int(received == 0 ? startTimeout : timeout)) s" : "stopped"
-            FileHandle.standardError.write(Data("eval: \(why): \(received) of \(count) outputs\n".utf8))
-        }
-        if undecodable > 0 {
-            FileHandle.standardError.write(Data("eval: \(undecodable) undecodable messages ignored\n".utf8))
-        }
+    private func runSelfContained(configPath: String) throws {
+        let (set, scenarioValue) = try scenario.makeScenario()
+        let total = min(count ?? Int.max, scenarioValue.count, scenario.limit ?? Int.max)
+        let daemon = try InProcessDaemon(configPath: configPath, stateDirectory: stateDir, deterministic: true, label: "eval")
+        defer { daemon.stop() }
+        let streamID = scenario.stream
+        let connection = try DaemonConnection(ingest: daemon.ingestEndpoint, publish: daemon.publishEndpoint,
+                                              topics: [OutputTopic.prediction(stream: streamID)])
+        try connection.sub.setReceiveTimeout(milliseconds: 250)
+        try connection.push.setSendTimeout(milliseconds: 500)
+        FileHandle.standardError.write(Data(
+            "eval: \(scenario.label) (seed \(scenario.seed)), \(total) samples, daemon \(configPath) in deterministic mode\n".utf8))
 
-        let report = Evaluator.evaluate(predictions, errorReasons: errorReasons,
+        var options = scenario
+        options.limit = total
+        let sender = ScenarioSender(options: options, endpoint: daemon.ingestEndpoint, showProgress: false)
+        let push = connection.push
+        let sending = BackgroundSend { _ = try sender.send(set: set, scenario: scenarioValue, over: push) }
+        let collector = PredictionCollector(socket: connection.sub, stream: streamID, knownClasses: knownClasses, expected: total)
+        var progress = ProgressLine(total: total)
+        try collector.collect(count: total, timeout: timeout, startTimeout: startTimeout, progress: &progress)
+        if collector.received < total { StreamInterrupt.requested.store(true, ordering: .relaxed) }
+        try sending.wait()
+        try finish(collector, expected: total, title: title ?? "ttad eval: \(scenario.label)")
+    }
+
+    private func finish(_ collector: PredictionCollector, expected: Int, title: String) throws {
+        let received = collector.received
+        if received < expected {
+            let why = StreamInterrupt.isRequested && !collector.timedOut ? "interrupted"
+                : collector.timedOut ? "no message for \(Int(received == 0 ? startTimeout : timeout)) s" : "stopped"
+            FileHandle.standardError.write(Data("eval: \(why): \(received) of \(expected) outputs\n".utf8))
+        }
+        if collector.undecodable > 0 {
+            FileHandle.standardError.write(Data("eval: \(collector.undecodable) undecodable messages ignored\n".utf8))
+        }
+        let report = Evaluator.evaluate(collector.predictions, errorReasons: collector.errorReasons,
                                         options: EvalOptions(knownClasses: knownClasses, window: window))
         let md = ReportFormat.markdown(report, title: title)
         if let json { try ReportFormat.json(report).write(to: URL(fileURLWithPath: json)) }
         if let markdown { try md.write(toFile: markdown, atomically: true, encoding: .utf8) }
         if let svg { try ReportFormat.svg(report, title: title).write(toFile: svg, atomically: true, encoding: .utf8) }
+        if let predictionsFile { try Self.predictionLines(collector.predictions).write(toFile: predictionsFile, atomically: true, encoding: .utf8) }
         let auroc = report.outliers.auroc.map { String(format: "%.4f", $0) } ?? "–"
         let speed = report.samplesPerSecond.map { String(format: "%.1f", $0) } ?? "–"
         print("eval: \(report.predictions) predictions, \(report.errors) errors; accuracy \(ReportFormat.percent(report.accuracy)); "
               + "AUROC \(auroc); H-score \(ReportFormat.percent(report.outliers.hScore)); \(speed) samples/s")
-        if strict && received < count { throw ExitCode(1) }
+        if strict && received < expected { throw ExitCode(1) }
+    }
+
+    /// Tab-separated, one prediction per line: what two runs are compared by.
+    static func predictionLines(_ ps: [EvalPrediction]) -> String {
+        var out = "id\tlabel\tpredicted\tentropy\toutlier_score\n"
+        for p in ps {
+            out += "\(p.id)\t\(p.label.map(String.init) ?? "")\t\(p.predicted.map(String.init) ?? "")\t"
+                + "\(p.entropy)\t\(p.outlierScore.map { "\($0)" } ?? "")\n"
+        }
+        return out
     }
 }

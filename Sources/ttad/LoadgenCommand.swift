@@ -37,7 +37,7 @@ struct LoadgenCommand: ParsableCommand {
         }
         let encoder = SampleEncoder()
         let connection = try DaemonConnection(ingest: ingest, publish: publish, topics: ["pred/bench", "error"],
-                                              dimension: dim, sendHighWaterMark: 10_000)
+                                              sendHighWaterMark: 10_000)
         let push = connection.push
         let sub = connection.sub
 

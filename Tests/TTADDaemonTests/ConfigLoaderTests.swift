@@ -128,11 +128,52 @@ final class ConfigLoaderTests: XCTestCase {
         }
     }
 
-    func testShippedExampleConfigIsValid() throws {
+    func testShippedEmbeddingConfigIsValid() throws {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        let c = try ConfigLoader.load(path: root.appendingPathComponent("deploy/ttad.toml").path)
+        let c = try ConfigLoader.load(path: root.appendingPathComponent("deploy/ttad-embedding.toml").path)
+        XCTAssertEqual(c.daemon.mode, .embedding)
         XCTAssertTrue(FileManager.default.fileExists(atPath: c.classifier.classEmbeddings), c.classifier.classEmbeddings)
         XCTAssertNoThrow(try ConfigCheck.checkFiles(c))
+    }
+
+    /// The default config runs image mode on the bundled model, which must load (files, names, template).
+    func testShippedDefaultConfigRunsTheBundledModel() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let c = try ConfigLoader.load(path: root.appendingPathComponent("deploy/ttad.toml").path)
+        XCTAssertEqual(c.daemon.mode, .image)
+        XCTAssertEqual(c.model.folder, root.appendingPathComponent("deploy/models/fmnist-clip").standardized.path)
+        XCTAssertEqual(c.model.classNames.count, 8)
+        XCTAssertFalse(c.daemon.deterministic)
+        XCTAssertNoThrow(try ConfigCheck.checkFiles(c))
+    }
+
+    func testDriftSectionParsesAndNamesBadKeys() throws {
+        let minimal = "[classifier]\nclass_embeddings = \"x.npy\"\n"
+        let c = try ConfigLoader.parse(minimal + "[drift]\nwindow = 128\npublish_every_samples = 32\npage_hinkley_threshold = 25.0\nadwin_delta = 0.01\nembedding_shift = false\n", baseDirectory: "/")
+        XCTAssertEqual(c.drift.window, 128)
+        XCTAssertEqual(c.drift.publishEverySamples, 32)
+        XCTAssertEqual(c.drift.pageHinkleyThreshold, 25)
+        XCTAssertEqual(c.drift.adwinDelta, 0.01)
+        XCTAssertFalse(c.drift.embeddingShift)
+        XCTAssertTrue(c.drift.enabled)
+        assertError(minimal + "[drift]\nwindow = 4\n", key: "drift.window", contains: "≥ 8")
+        assertError(minimal + "[drift]\nadwin_delta = 0.0\n", key: "drift.adwin_delta", contains: "> 0")
+        assertError(minimal + "[drift]\nwindwo = 64\n", key: "drift.windwo", contains: "unknown key")
+        // check-config prints a [drift] table that parses back to the same settings.
+        XCTAssertEqual(try ConfigLoader.parse(ConfigCheck.describe(c), baseDirectory: "/").drift, c.drift)
+    }
+
+    func testDeterministicModeNeedsLosslessIngest() throws {
+        let minimal = "[classifier]\nclass_embeddings = \"x.npy\"\n"
+        let c = try ConfigLoader.parse(minimal + "[daemon]\ndeterministic = true\n", baseDirectory: "/")
+        XCTAssertTrue(c.daemon.deterministic)
+        XCTAssertEqual(c.ingest.effectiveOverflow, .block)
+        for (extra, want) in [("[ingest]\npattern = \"sub\"\n", "pattern"), ("[ingest]\noverflow = \"drop_oldest\"\n", "overflow")] {
+            XCTAssertThrowsError(try ConfigLoader.parse(minimal + "[daemon]\ndeterministic = true\n" + extra, baseDirectory: "/")) { e in
+                XCTAssertEqual((e as? ConfigError)?.key, "daemon.deterministic")
+                XCTAssertTrue("\(e)".contains(want), "\(e)")
+            }
+        }
     }
 }
 

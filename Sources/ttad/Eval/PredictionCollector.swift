@@ -1,0 +1,77 @@
+import Foundation
+import TTADEvaluation
+import TTADProtocol
+import TTADZMQ
+
+/// Receives a daemon's outputs on a SUB socket (subscribed to `pred/…` and `error`) and keeps what
+/// `ttad eval` scores: one `EvalPrediction` per prediction, the reason of every error.
+final class PredictionCollector {
+    private let sock: ZMQSocket
+    private let stream: String?
+    private let knownClasses: Int
+    private let decoder = OutputDecoder()
+    private let clock = ContinuousClock()
+    private let t0: ContinuousClock.Instant
+
+    private(set) var predictions: [EvalPrediction] = []
+    private(set) var errorReasons: [String] = []
+    private(set) var undecodable = 0
+    private(set) var timedOut = false
+    private var correct = 0, known = 0
+
+    var received: Int { predictions.count + errorReasons.count }
+
+    /// `stream`: keep only outputs of this stream (others, like a connection probe, are ignored).
+    init(socket: ZMQSocket, stream: String?, knownClasses: Int, expected: Int) {
+        sock = socket
+        self.stream = stream
+        self.knownClasses = knownClasses
+        predictions.reserveCapacity(min(expected, 2_000_000))
+        t0 = clock.now
+    }
+
+    private func seconds() -> Double {
+        let d = (clock.now - t0).components
+        return Double(d.seconds) + Double(d.attoseconds) * 1e-18
+    }
+
+    /// Collects until `count` outputs arrived, Ctrl-C, or a silence longer than `timeout`
+    /// (`startTimeout` before the first output). The socket needs a short receive timeout.
+    func collect(count: Int, timeout: Double, startTimeout: Double, progress: inout ProgressLine) throws {
+        var lastMessage = seconds()
+        while received < count, !StreamInterrupt.isRequested {
+            guard let frames = try sock.receiveMultipart() else {
+                let limit = received == 0 ? startTimeout : timeout
+                if seconds() - lastMessage >= limit { timedOut = true; break }
+                continue
+            }
+            let now = seconds()
+            lastMessage = now
+            let message: OutputMessage
+            do { message = try decoder.decode(frames: frames) } catch { undecodable += 1; continue }
+            switch message {
+            case .prediction(let p):
+                if let stream, p.stream != stream { continue }
+                var label: Int? = nil
+                if case .index(let i)? = p.label { label = i }
+                let top1 = p.top.first?.index
+                predictions.append(EvalPrediction(
+                    id: p.id, label: label, predicted: top1, entropy: Double(p.entropy), outlier: p.outlier,
+                    outlierScore: p.outlierScore.map(Double.init), latencySeconds: p.latencySeconds, arrivalSeconds: now))
+                if let label, label < knownClasses {
+                    known += 1
+                    if top1 == label { correct += 1 }
+                }
+            case .error(let e):
+                if let stream, let s = e.stream, s != stream { continue }
+                errorReasons.append(e.reason)
+            default:
+                continue
+            }
+            let acc = known > 0 ? String(format: "acc %.1f%%", 100 * Double(correct) / Double(known)) : ""
+            progress.update(received, note: errorReasons.isEmpty ? acc : "\(acc) errors \(errorReasons.count)")
+        }
+        progress.update(received, force: true)
+        progress.finish()
+    }
+}

@@ -1,0 +1,74 @@
+import ArgumentParser
+import Foundation
+import TTADScenario
+
+/// The scenario options shared by `ttad stream` and `ttad eval --config`: which Fashion-MNIST-C
+/// stream to build, how to order and mix it, and how to encode its images.
+struct ScenarioOptions: ParsableArguments {
+    @Option(help: ArgumentHelp(ScenarioSpec.help))
+    var scenario: String = "clean"
+
+    @Option(help: "Severity of every domain of the continual scenario.")
+    var severity: Int = 5
+
+    @Option(help: "Label-correlated order: Dirichlet concentration γ (RoTTA uses 0.1).")
+    var gamma: Double?
+
+    @Option(help: "Fraction of samples replaced by unknown-class images (bag, ankle boot), in [0, 1).")
+    var outliers: Double = 0
+
+    @Option(help: "Cycle the scenario until it holds at least this many samples.")
+    var long: Int?
+
+    @Option(help: "Samples per domain (default: one pass over the 8,000 known-class test images).")
+    var perDomain: Int?
+
+    @Option(help: "Scenario seed.")
+    var seed: UInt64 = 0
+
+    @Option(help: "Stop after this many samples.")
+    var limit: Int?
+
+    @Option(help: "Stream id (topic frame; predictions come back on pred/<stream>).")
+    var stream: String = "fmnist"
+
+    @Option(help: "Directory of the Fashion-MNIST IDX files.")
+    var datasetDir: String = FashionMNIST.defaultDirectory
+
+    @Option(help: "Payload encoding: raw (raw-u8-hwc) or jpeg.")
+    var encoding: String = "raw"
+
+    @Flag(help: "Write ids as <domain>@<severity>|<position> so `ttad eval` reports each severity apart (gradual).")
+    var severityInId = false
+
+    mutating func validate() throws {
+        _ = try ScenarioSpec(parsing: scenario)
+        if !["raw", "jpeg"].contains(encoding) { throw ValidationError("--encoding must be raw or jpeg") }
+        if !(0..<1).contains(outliers) { throw ValidationError("--outliers must be in [0, 1)") }
+        if let limit, limit < 1 { throw ValidationError("--limit must be ≥ 1") }
+        if let perDomain, perDomain < 1 { throw ValidationError("--per-domain must be ≥ 1") }
+        if let long, long < 1 { throw ValidationError("--long must be ≥ 1") }
+        if !Corruption.severities.contains(severity) { throw ValidationError("--severity must be 1…5") }
+    }
+
+    /// A short description for logs and report titles, e.g. "continual γ=0.1 outliers=0.1".
+    var label: String {
+        var s = scenario
+        if gamma != nil || outliers > 0 || long != nil {
+            if let gamma { s += " γ=\(gamma)" }
+            if outliers > 0 { s += " outliers=\(outliers)" }
+            if let long { s += " long≥\(long)" }
+        }
+        return s
+    }
+
+    func makeScenario() throws -> (FashionMNISTSet, Scenario) {
+        let set = try FashionMNIST.load(.test, directory: datasetDir)
+        let pool = ScenarioPool(labels: set.labels)
+        var s = try ScenarioSpec(parsing: scenario).build(pool: pool, samplesPerStep: perDomain, severity: severity, seed: seed)
+        if let gamma { s = try s.labelCorrelated(gamma: gamma) }
+        if outliers > 0 { s = try s.withOutliers(ratio: outliers) }
+        if let long { s = try s.long(minimumSamples: long) }
+        return (set, s)
+    }
+}

@@ -1,0 +1,95 @@
+import Foundation
+import TTADProtocol
+import TTADScenario
+import TTADZMQ
+
+/// Publishes a scenario over a connected PUSH socket as a camera would: one encoded image per
+/// sample, id `<domain>|<position>`, seq = position, the label in the header (for evaluation
+/// only). Waits while the daemon applies back-pressure, so nothing is lost.
+struct ScenarioSender {
+    var options: ScenarioOptions
+    /// Samples per second; 0 = as fast as the daemon takes them.
+    var rate: Double = 0
+    /// Give up when the daemon accepts nothing for this long.
+    var sendTimeout: Double = 60
+    var endpoint: String
+    var showProgress = true
+
+    struct Outcome {
+        var sent: Int
+        var total: Int
+        var seconds: Double
+        var stalls: Int
+        var interrupted: Bool
+    }
+
+    /// `sock` must be connected, with a short send timeout so Ctrl-C is noticed while blocked.
+    func send(set: FashionMNISTSet, scenario: Scenario, over sock: ZMQSocket) throws -> Outcome {
+        let total = min(scenario.count, options.limit ?? Int.max)
+        let jpeg = options.encoding == "jpeg" ? try JPEGEncoder() : nil
+        let encoder = SampleEncoder()
+        var progress = ProgressLine(total: total, enabled: showProgress && isatty(2) != 0)
+        let start = Date()
+        var sent = 0
+        var stalls = 0
+        var header = SampleHeader(id: "", stream: options.stream, seq: 0, encoding: jpeg == nil ? .rawU8HWC : .jpeg)
+        var iterator = scenario.makeIterator()
+        loop: while sent < total, !StreamInterrupt.isRequested, let sample = iterator.next() {
+            let image = try sample.render(from: set)
+            let domain = options.severityInId && sample.severity > 0 ? "\(sample.domain)@\(sample.severity)" : sample.domain
+            header.id = "\(domain)|\(sample.position)"
+            header.seq = UInt64(sample.position)
+            header.ts = Date().timeIntervalSince1970
+            header.shape = SampleShape([image.height, image.width, 3])
+            header.label = .index(sample.label)
+            let payload = try jpeg?.encode(image) ?? image.pixels
+            let frames = encoder.encode(header: header, payload: payload)
+            let waitStart = Date()
+            var warned = false
+            while !(try sock.send(frames)) {
+                if StreamInterrupt.isRequested { break loop }
+                let waited = Date().timeIntervalSince(waitStart)
+                if waited >= sendTimeout {
+                    progress.finish()
+                    throw StreamClientError("the daemon at \(endpoint) accepted nothing for \(Int(sendTimeout)) s (sent \(sent) samples)")
+                }
+                if !warned && waited >= 5 {
+                    warned = true
+                    stalls += 1
+                    if progress.enabled { progress.finish() }
+                    FileHandle.standardError.write(Data("waiting for the daemon at \(endpoint) (seq \(sample.position))…\n".utf8))
+                }
+            }
+            sent += 1
+            progress.update(sent, note: sample.severity > 0 ? "\(sample.domain) s\(sample.severity)" : sample.domain)
+            if rate > 0 {
+                let wait = start.addingTimeInterval(Double(sent) / rate).timeIntervalSinceNow
+                if wait > 0 { Thread.sleep(forTimeInterval: wait) }
+            }
+        }
+        progress.update(sent, force: true)
+        progress.finish()
+        return Outcome(sent: sent, total: total, seconds: Date().timeIntervalSince(start), stalls: stalls,
+                       interrupted: StreamInterrupt.isRequested)
+    }
+}
+
+/// Runs a send loop on its own thread while the caller collects outputs; `wait` rethrows its error.
+final class BackgroundSend: @unchecked Sendable {
+    private let done = DispatchSemaphore(value: 0)
+    private var failure: Error?   // written by the thread before `done` is signalled, read after
+
+    init(_ work: @escaping @Sendable () throws -> Void) {
+        let t = Thread { [self] in
+            do { try work() } catch { failure = error }
+            done.signal()
+        }
+        t.name = "ttad-scenario-send"
+        t.start()
+    }
+
+    func wait() throws {
+        done.wait()
+        if let failure { throw failure }
+    }
+}
