@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Installs ttad on this machine: binary, systemd unit, example config and the bundled class
-# embeddings. Run from a checkout as root after `swift build -c release`.
+# Installs ttad on this machine: binary, systemd unit, default config and the bundled models
+# (the Fashion-MNIST CLIP of the default config, the embedding-mode example). Run from a checkout as root after `swift build -c release`.
 #   sudo deploy/install.sh            # install (keeps an existing /etc/ttad/ttad.toml)
 #   sudo systemctl enable --now ttad
 set -euo pipefail
@@ -14,6 +14,7 @@ BIN=.build/release/ttad
 install -D -m 0755 "$BIN" "$PREFIX/bin/ttad"
 install -d -m 0755 "$ETC" "$PREFIX/share/ttad"
 cp -r deploy/models "$PREFIX/share/ttad/"
+chmod -R a+rX "$PREFIX/share/ttad/models"   # the service runs as a DynamicUser
 if [[ ! -e $ETC/ttad.toml ]]; then
   sed -e "s|models/|$PREFIX/share/ttad/models/|" deploy/ttad.toml > "$ETC/ttad.toml"
   chmod 0644 "$ETC/ttad.toml"

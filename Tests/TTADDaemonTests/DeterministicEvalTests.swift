@@ -45,5 +45,11 @@ final class DeterministicEvalTests: XCTestCase {
         // A different seed is a different stream: the check above can fail.
         let c = try evalRun(exe, dir: dir, name: "c", extra: ["--scenario", "continual", "--per-domain", "4", "--outliers", "0.2", "--seed", "4"])
         XCTAssertNotEqual(a.lines, c.lines)
+        // The other compositions take the same path: gradual, label-correlated, cycled (long).
+        let g = try evalRun(exe, dir: dir, name: "g", extra: ["--scenario", "gradual", "--per-domain", "1", "--gamma", "0.5",
+                                                              "--long", "100", "--limit", "100", "--severity-in-id"])
+        XCTAssertEqual(g.lines.count, 1 + 100)
+        XCTAssertEqual(g.report["errors"] as? Int, 0)
+        XCTAssertTrue(g.lines.dropFirst().contains { $0.hasPrefix("gaussian_noise@5|") }, "severity in the id")
     }
 }
