@@ -163,6 +163,17 @@ final class ConfigLoaderTests: XCTestCase {
         XCTAssertEqual(try ConfigLoader.parse(ConfigCheck.describe(c), baseDirectory: "/").drift, c.drift)
     }
 
+    func testOutlierCalibrationKeys() throws {
+        let minimal = "[classifier]\nclass_embeddings = \"x.npy\"\n"
+        let c = try ConfigLoader.parse(minimal + "outlier_calibration_samples = 500\noutlier_quantile = 0.9\n", baseDirectory: "/")
+        XCTAssertEqual(c.classifier.outlierCalibrationSamples, 500)
+        XCTAssertEqual(c.classifier.outlierQuantile, 0.9)
+        assertError(minimal + "outlier_quantile = 1.0\n", key: "classifier.outlier_quantile", contains: "< 1")
+        assertError(minimal + "outlier_threshold = 0.5\noutlier_calibration_samples = 10\n",
+                    key: "classifier.outlier_calibration_samples", contains: "not both")
+        XCTAssertEqual(try ConfigLoader.parse(ConfigCheck.describe(c), baseDirectory: "/").classifier, c.classifier)
+    }
+
     func testDeterministicModeNeedsLosslessIngest() throws {
         let minimal = "[classifier]\nclass_embeddings = \"x.npy\"\n"
         let c = try ConfigLoader.parse(minimal + "[daemon]\ndeterministic = true\n", baseDirectory: "/")

@@ -55,7 +55,9 @@ public enum ConfigCheck {
         table("classifier", [("class_embeddings", s(c.classifier.classEmbeddings)), ("class_names", c.classifier.classNames.map(s)),
                              ("tensor", c.classifier.tensorName.map(s)), ("logit_scale", c.classifier.logitScale.map(d)),
                              ("top_k", "\(c.classifier.topK)"), ("max_batch", "\(c.classifier.maxBatch)"),
-                             ("outlier_threshold", c.classifier.outlierThreshold.map(d))])
+                             ("outlier_threshold", c.classifier.outlierThreshold.map(d)),
+                             ("outlier_calibration_samples", "\(c.classifier.outlierCalibrationSamples)"),
+                             ("outlier_quantile", d(c.classifier.outlierQuantile))])
         table("model", [("folder", s(c.model.folder)), ("class_names", a(c.model.classNames)),
                         ("class_names_file", c.model.classNamesFile.map(s)), ("prompt_template", s(c.model.promptTemplate))])
         table("metrics", [("enabled", "\(c.metrics.enabled)"), ("host", s(c.metrics.host)), ("port", "\(c.metrics.port)")])

@@ -80,6 +80,11 @@ public enum ConfigLoader {
             if let v = try t.int("top_k", min: 1, max: 1000) { c.classifier.topK = v }
             if let v = try t.int("max_batch", min: 1, max: 4096) { c.classifier.maxBatch = v }
             if let v = try t.double("outlier_threshold", min: 0, max: 2) { c.classifier.outlierThreshold = v }
+            if let v = try t.int("outlier_calibration_samples", min: 0, max: 1 << 24) { c.classifier.outlierCalibrationSamples = v }
+            if let v = try t.double("outlier_quantile", min: 0, max: 1, exclusiveMin: true) {
+                guard v < 1 else { throw ConfigError(key: t.key("outlier_quantile"), "must be < 1, got \(v)") }
+                c.classifier.outlierQuantile = v
+            }
             try t.rejectUnknownKeys()
         }
         if var t = try root.subtable("model") {
@@ -136,6 +141,9 @@ public enum ConfigLoader {
         }
         if c.ingest.maxMessageBytes < c.protocolLimits.maxHeaderBytes {
             throw ConfigError(key: "ingest.max_message_bytes", "smaller than protocol.max_header_bytes")
+        }
+        if c.classifier.outlierThreshold != nil && c.classifier.outlierCalibrationSamples > 0 {
+            throw ConfigError(key: "classifier.outlier_calibration_samples", "set either classifier.outlier_threshold (fixed) or outlier_calibration_samples (calibrated), not both")
         }
         if c.daemon.deterministic {
             if c.ingest.pattern != .pull {

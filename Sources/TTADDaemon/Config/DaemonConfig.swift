@@ -122,8 +122,13 @@ public struct ClassifierSection: Sendable, Equatable {
     public var topK: Int = 5
     /// Samples classified together in one matrix product; larger batches raise throughput.
     public var maxBatch: Int = 256
-    /// Outlier when 1 − max cosine exceeds this; nil disables the flag (score still published).
+    /// Outlier when 1 − max cosine exceeds this; nil disables the flag (score still published)
+    /// unless `outlierCalibrationSamples` calibrates a threshold from the stream.
     public var outlierThreshold: Double? = nil
+    /// > 0: set the threshold at the `outlierQuantile` of the first this-many scores (nothing is
+    /// flagged until then). Assumes those samples are mostly in-distribution.
+    public var outlierCalibrationSamples: Int = 0
+    public var outlierQuantile: Double = 0.95
     public init() {}
 }
 

@@ -62,6 +62,8 @@ public final class DaemonMetrics: Sendable {
     public let driftClassDivergence: Gauge
     public let driftEmbeddingShift: Gauge
     public let driftAlarms: [DriftAlarmName: Counter]
+    public let outlierThreshold: Gauge
+    public let outliersFlagged: Counter
 
     public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry(),
                 version: String, mode: String) {
@@ -114,6 +116,8 @@ public final class DaemonMetrics: Sendable {
             alarms[a] = r.makeCounter(descriptor: desc("ttad_drift_alarms_total", "Drift detector alarms: entropy_shift (Page-Hinkley on entropy), confidence_shift (ADWIN on confidence)."), labels: [("alarm", a.rawValue)])
         }
         driftAlarms = alarms
+        outlierThreshold = r.makeGauge(descriptor: desc("ttad_outlier_threshold", "Outlier-score threshold in effect (fixed or calibrated); NaN while calibrating or when flagging is off."))
+        outliersFlagged = r.makeCounter(descriptor: desc("ttad_outliers_flagged_total", "Predictions flagged as outliers (score above the threshold)."))
     }
 
     public func exposition() -> [UInt8] { registry.emitToBuffer() }

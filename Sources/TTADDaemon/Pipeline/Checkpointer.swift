@@ -9,6 +9,7 @@ struct RestoredState {
     var sequences = SequenceTracker()
     var counters = ProcessingCounters()
     var drift: DriftMonitor?
+    var outliers: ThresholdCalibrator?
     var fromCheckpoint: CheckpointInfo?
 }
 
@@ -20,6 +21,7 @@ final class Checkpointer: @unchecked Sendable {
     static let sequenceSection = "sequence"
     static let countersSection = "counters"
     static let driftSection = "drift"
+    static let outliersSection = "outliers"
 
     let store: StateStore
     private let metrics: DaemonMetrics
@@ -39,6 +41,7 @@ final class Checkpointer: @unchecked Sendable {
             if let b = c.sections[Self.sequenceSection] { r.sequences = try dec.decode(SequenceTracker.self, from: Data(b)) }
             if let b = c.sections[Self.countersSection] { r.counters = try dec.decode(ProcessingCounters.self, from: Data(b)) }
             if let b = c.sections[Self.driftSection] { r.drift = try dec.decode(DriftMonitor.self, from: Data(b)) }
+            if let b = c.sections[Self.outliersSection] { r.outliers = try dec.decode(ThresholdCalibrator.self, from: Data(b)) }
             r.fromCheckpoint = info
         } catch {
             // The store already vouched for the file; a section we cannot read is our bug or a
@@ -50,7 +53,8 @@ final class Checkpointer: @unchecked Sendable {
     }
 
     @discardableResult
-    func write(sequences: SequenceTracker, counters: ProcessingCounters, drift: DriftMonitor?, reason: String) -> CheckpointInfo? {
+    func write(sequences: SequenceTracker, counters: ProcessingCounters, drift: DriftMonitor?, outliers: ThresholdCalibrator?,
+               reason: String) -> CheckpointInfo? {
         let t0 = DispatchTime.now().uptimeNanoseconds
         do {
             let enc = JSONEncoder()
@@ -59,6 +63,7 @@ final class Checkpointer: @unchecked Sendable {
             c.sections[Self.sequenceSection] = Array(try enc.encode(sequences))
             c.sections[Self.countersSection] = Array(try enc.encode(counters))
             if let drift { c.sections[Self.driftSection] = Array(try enc.encode(drift)) }
+            if let outliers { c.sections[Self.outliersSection] = Array(try enc.encode(outliers)) }
             let info = try store.writeCheckpoint(c, reason: reason)
             metrics.checkpoints.increment()
             metrics.checkpointDuration.record(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9)

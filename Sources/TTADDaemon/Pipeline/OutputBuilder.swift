@@ -14,8 +14,11 @@ struct OutputBuilder {
         record.top.reserveCapacity(16)
     }
 
+    /// 1 − max cosine: 0 for an embedding identical to a class, up to 2 for its opposite.
+    static func outlierScore(_ r: ClassificationResult) -> Float { 1 - r.maxCosine }
+
     mutating func prediction(header h: SampleHeader, result r: ClassificationResult,
-                             outlierThreshold: Double?, latencySeconds: Double) -> OutgoingMessage {
+                             outlier: Bool, latencySeconds: Double) -> OutgoingMessage {
         record.id = h.id
         record.stream = h.stream
         record.seq = h.seq
@@ -25,10 +28,8 @@ struct OutputBuilder {
             record.top.append(TopClass(className: classNames[t.index], index: t.index, p: t.probability))
         }
         record.entropy = r.entropy
-        // 1 − max cosine: 0 for an embedding identical to a class, up to 2 for its opposite.
-        let score = 1 - r.maxCosine
-        record.outlierScore = score
-        record.outlier = outlierThreshold.map { Double(score) > $0 } ?? false
+        record.outlierScore = Self.outlierScore(r)
+        record.outlier = outlier
         record.promptVersion = 0
         record.latencySeconds = latencySeconds
         record.label = h.label

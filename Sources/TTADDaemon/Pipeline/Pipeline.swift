@@ -26,6 +26,7 @@ public final class Pipeline: @unchecked Sendable {
     private var outputs: OutputBuilder
     private var gapEvents = GapEventLimiter(interval: 1)
     private var drift: DriftReporter?
+    private var outliers: OutlierFlagger
 
     /// State the loop owns; read by `snapshot()` only after the thread has ended.
     private(set) var sequences: SequenceTracker
@@ -36,13 +37,14 @@ public final class Pipeline: @unchecked Sendable {
     private let stopLock = NSLock()
     private var abandon = false
 
-    init(config: DaemonConfig, predictor: any Predictor, drift: DriftReporter?,
+    init(config: DaemonConfig, predictor: any Predictor, drift: DriftReporter?, outliers: OutlierFlagger,
          ingestQueue: BoundedQueue<IngestItem>, outputQueue: BoundedQueue<OutgoingMessage>,
          wakeIO: @escaping @Sendable () -> Void, metrics: DaemonMetrics, health: HealthState,
          notifier: SystemdNotifier, checkpointer: Checkpointer, restored: RestoredState, logger: Logger) {
         self.config = config
         self.predictor = predictor
         self.drift = drift
+        self.outliers = outliers
         self.decoder = SampleDecoder(limits: config.protocolLimits.decoderLimits(embeddingDimension: predictor.embeddingDimension))
         self.ingestQueue = ingestQueue
         self.outputQueue = outputQueue
@@ -119,8 +121,8 @@ public final class Pipeline: @unchecked Sendable {
                 let done = DispatchTime.now().uptimeNanoseconds
                 for i in 0..<accepted.count {
                     let latency = Double(done &- arrivals[i]) / 1e9
-                    let msg = outputs.prediction(header: accepted[i], result: results[i],
-                                                 outlierThreshold: config.classifier.outlierThreshold,
+                    let outlier = outliers.flag(score: OutputBuilder.outlierScore(results[i]), metrics: metrics)
+                    let msg = outputs.prediction(header: accepted[i], result: results[i], outlier: outlier,
                                                  latencySeconds: latency)
                     enqueue(msg)
                     metrics.sampleLatency.record(latency)
@@ -226,7 +228,8 @@ public final class Pipeline: @unchecked Sendable {
     }
 
     private func checkpoint(reason: String) {
-        guard let info = checkpointer.write(sequences: sequences, counters: counters, drift: drift?.monitor, reason: reason) else { return }
+        guard let info = checkpointer.write(sequences: sequences, counters: counters, drift: drift?.monitor,
+                                            outliers: outliers.calibrator, reason: reason) else { return }
         enqueue(outputs.event(EventRecord(kind: EventKind.checkpoint, tsS: Date().timeIntervalSince1970, detail: [
             JSONMember("id", .int(info.id)), JSONMember("reason", .string(info.reason)),
             JSONMember("samples_processed", .int(info.samplesProcessed)), JSONMember("bytes", .int(Int64(info.bytes))),
@@ -234,5 +237,7 @@ public final class Pipeline: @unchecked Sendable {
     }
 
     /// The loop's final state; call only after `join` returned true.
-    func finalState() -> (SequenceTracker, ProcessingCounters, DriftMonitor?) { (sequences, counters, drift?.monitor) }
+    func finalState() -> (SequenceTracker, ProcessingCounters, DriftMonitor?, ThresholdCalibrator?) {
+        (sequences, counters, drift?.monitor, outliers.calibrator)
+    }
 }

@@ -73,6 +73,13 @@ public final class Daemon: @unchecked Sendable {
         var restored = checkpointer.restore()
         restored.counters.restarts += restored.fromCheckpoint == nil ? 0 : 1
         self.checkpointer = checkpointer
+        let outliers: OutlierFlagger
+        do {
+            outliers = try OutlierFlagger(section: config.classifier, restored: restored.outliers, logger: logger)
+        } catch {
+            try? store.close()
+            throw ConfigError(key: "classifier.outlier_calibration_samples", "\(error)")
+        }
 
         let context: ZMQContext
         do { context = try ZMQContext(ioThreads: 1) } catch {
@@ -100,7 +107,8 @@ public final class Daemon: @unchecked Sendable {
             DriftReporter(section: config.drift, configuration: $0, featureDimension: predictor.featureDimension,
                           restored: restored.drift, logger: logger)
         }
-        let pipeline = Pipeline(config: config, predictor: predictor, drift: drift, ingestQueue: ingestQueue, outputQueue: outputQueue,
+        metrics.outlierThreshold.set(outliers.threshold.map(Double.init) ?? .nan)
+        let pipeline = Pipeline(config: config, predictor: predictor, drift: drift, outliers: outliers, ingestQueue: ingestQueue, outputQueue: outputQueue,
                                 wakeIO: { [weak io] in io?.wake() }, metrics: metrics, health: health,
                                 notifier: notifier, checkpointer: checkpointer, restored: restored, logger: logger)
         self.pipeline = pipeline
@@ -144,8 +152,9 @@ public final class Daemon: @unchecked Sendable {
                 logger.error("processing loop did not finish draining in time")
                 clean = false
             }
-            let (sequences, counters, drift) = p.finalState()
-            if let info = checkpointer?.write(sequences: sequences, counters: counters, drift: drift, reason: "shutdown") {
+            let (sequences, counters, drift, outliers) = p.finalState()
+            if let info = checkpointer?.write(sequences: sequences, counters: counters, drift: drift, outliers: outliers,
+                                              reason: "shutdown") {
                 logger.info("final checkpoint written", metadata: ["samples": "\(info.samplesProcessed)"])
             } else {
                 clean = false
