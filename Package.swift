@@ -48,7 +48,7 @@ let package = Package(
         // guard, outlier scores, drift detectors. Pure, deterministic, every state Codable.
         .target(name: "TTADAdaptation", dependencies: ["TTADEngine"], swiftSettings: numericSettings),
         // Fashion-MNIST IDX reader, ImageNet-C corruptions in Swift, seeded drifting-stream scenarios.
-        .target(name: "TTADScenario", dependencies: ["CTurboJPEG"], swiftSettings: numericSettings),
+        .target(name: "TTADScenario", dependencies: ["TTADEngine", "CTurboJPEG"], swiftSettings: numericSettings),
         // Wire protocol v1: frames, headers, validation, output messages. Pure Swift.
         .target(name: "TTADProtocol"),
         // Evaluation of a prediction stream: accuracy per domain and window, AUROC, H-score, reports.
@@ -73,7 +73,7 @@ let package = Package(
         ], swiftSettings: numericSettings),
         // The command-line interface.
         .executableTarget(name: "ttad", dependencies: [
-            "TTADDaemon", "TTADProtocol", "TTADZMQ", "TTADEngine", "TTADScenario", "TTADEvaluation", "CTurboJPEG",
+            "TTADDaemon", "TTADAdaptation", "TTADProtocol", "TTADZMQ", "TTADEngine", "TTADScenario", "TTADEvaluation", "CTurboJPEG",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 

@@ -107,9 +107,8 @@ public struct PredictionWindow: Codable, Equatable, Sendable {
     }
 
     /// Jensen–Shannon divergence in bits (0 = same distribution, 1 = disjoint) between two
-    /// histograms of equal length, each normalised to sum 1; 0 if either is empty. The same
-    /// definition as TTADEvaluation's `Divergence.jensenShannonBits`, so offline reports and
-    /// live metrics agree.
+    /// histograms of equal length, each normalised to sum 1; 0 if either is empty. Also what
+    /// `ttad demo` prints as drift, so its table and the live metrics agree.
     public static func jensenShannonBits(_ a: [Int], _ b: [Int]) -> Double {
         precondition(a.count == b.count, "histograms of different lengths")
         let sa = Double(a.reduce(0, +)), sb = Double(b.reduce(0, +))

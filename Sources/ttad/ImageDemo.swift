@@ -1,4 +1,5 @@
 import Foundation
+import TTADAdaptation
 import TTADEvaluation
 import TTADProtocol
 import TTADScenario
@@ -111,7 +112,7 @@ struct ImageDemo {
 
     private func drift(_ r: Row, rows: [Row]) -> Double {
         guard let ref = rows.first, ref.samples > 0, r.samples > 0 else { return 0 }
-        return Divergence.jensenShannonBits(ref.histogram, r.histogram)
+        return PredictionWindow.jensenShannonBits(ref.histogram, r.histogram)
     }
 
     private func draw(_ r: Row, rows: [Row], final: Bool) {
