@@ -1,22 +1,17 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import TTADEngine
 
-/// SplitMix64, the same generator as TTADEngine's `SplitMix64` (kept local so this module has no
-/// project dependency): one seed gives the same stream on every machine, which replayable
-/// scenarios need and `SystemRandomNumberGenerator` cannot give.
+/// The engine's `SplitMix64` with what scenarios need on top: double-precision uniforms, normal
+/// and Poisson draws, and derived sub-stream seeds. One seed gives the same stream on every
+/// machine, which replayable scenarios need and `SystemRandomNumberGenerator` cannot give.
 public struct ScenarioRNG: RandomNumberGenerator, Sendable {
-    private var state: UInt64
+    private var core: SplitMix64
 
-    public init(seed: UInt64) { state = seed }
+    public init(seed: UInt64) { core = SplitMix64(seed: seed) }
 
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+    public mutating func next() -> UInt64 { core.next() }
 
     /// Derives an independent seed for a sub-stream (a sample, a domain step) so that any
     /// position of a stream can be regenerated without replaying everything before it.
