@@ -23,7 +23,6 @@ struct ImageDemo {
         var correct = 0
         var entropySum = 0.0
         var histogram: [Int]
-        var first = 0.0, last = 0.0
         init(domain: String, classes: Int) { self.domain = domain; histogram = Array(repeating: 0, count: classes) }
         var accuracy: Double { samples > 0 ? Double(correct) / Double(samples) : 0 }
         var meanEntropy: Double { samples > 0 ? entropySum / Double(samples) : 0 }
@@ -70,7 +69,6 @@ struct ImageDemo {
                 if rows.last?.domain != domain {
                     if live, let r = rows.last { draw(r, rows: rows, final: true) }
                     rows.append(Row(domain: domain, classes: classNames.count))
-                    rows[rows.count - 1].first = Date().timeIntervalSince(start)
                 }
                 var r = rows[rows.count - 1]
                 r.samples += 1
@@ -79,7 +77,6 @@ struct ImageDemo {
                     r.histogram[top] += 1
                     if case .index(let l)? = p.label, l == top { r.correct += 1 }
                 }
-                r.last = Date().timeIntervalSince(start)
                 rows[rows.count - 1] = r
                 if live && Date().timeIntervalSince(lastDraw) > 0.2 {
                     lastDraw = Date()

@@ -109,7 +109,7 @@ public final class DaemonMetrics: Sendable {
         ready = r.makeGauge(descriptor: desc("ttad_ready", "1 once sockets are up and state is loaded; 0 while starting or stopping."))
         driftMeanEntropy = r.makeGauge(descriptor: desc("ttad_drift_window_mean_entropy_nats", "Mean prediction entropy over the drift window (last [drift] window samples)."))
         driftMeanConfidence = r.makeGauge(descriptor: desc("ttad_drift_window_mean_confidence", "Mean top-class probability over the drift window."))
-        driftClassDivergence = r.makeGauge(descriptor: desc("ttad_drift_class_divergence_bits", "Jensen-Shannon divergence (bits, 0-1) of the drift window's predicted-class histogram from the reference window's (the first window after start or reset)."))
+        driftClassDivergence = r.makeGauge(descriptor: desc("ttad_drift_class_divergence_bits", "Jensen-Shannon divergence (bits, 0-1) of the drift window's predicted-class histogram from the reference window's (the first window of samples this state saw)."))
         driftEmbeddingShift = r.makeGauge(descriptor: desc("ttad_drift_embedding_shift", "L2 distance of the drift window's mean embedding from the reference window's."))
         var alarms: [DriftAlarmName: Counter] = [:]
         for a in DriftAlarmName.allCases {

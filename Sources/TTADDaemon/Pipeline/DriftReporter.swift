@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import TTADAdaptation
+import TTADEngine
 import TTADModel
 import TTADProtocol
 
@@ -14,9 +15,9 @@ import TTADProtocol
 struct DriftReporter {
     private(set) var monitor: DriftMonitor
     private let publishEvery: Int
-    private let useEmbedding: Bool
     private var sincePublish = 0
     private var pending: DriftAlarms = []
+    /// The current sample's embedding, unit-normalised; empty when embedding shift is off.
     private var unit: [Float]
 
     static func configuration(_ s: DriftSection, classCount: Int, featureDimension: Int) throws -> DriftMonitor.Configuration {
@@ -28,8 +29,7 @@ struct DriftReporter {
 
     /// `cfg` from `configuration(_:classCount:featureDimension:)` (which validates the section);
     /// `restored`: a monitor from the last checkpoint, used only if its configuration matches.
-    init(section: DriftSection, configuration cfg: DriftMonitor.Configuration, featureDimension: Int,
-         restored: DriftMonitor?, logger: Logger) {
+    init(section: DriftSection, configuration cfg: DriftMonitor.Configuration, restored: DriftMonitor?, logger: Logger) {
         if let restored, restored.configuration == cfg {
             monitor = restored
         } else {
@@ -37,8 +37,7 @@ struct DriftReporter {
             monitor = DriftMonitor(configuration: cfg)
         }
         publishEvery = section.publishEverySamples
-        useEmbedding = section.embeddingShift
-        unit = [Float](repeating: 0, count: featureDimension)
+        unit = [Float](repeating: 0, count: cfg.embeddingDimension)
     }
 
     /// Observes one prediction; returns true when a `drift` record is due.
@@ -46,13 +45,12 @@ struct DriftReporter {
         let confidence = r.top.first?.probability ?? .nan
         var alarms: DriftAlarms = []
         do {
-            if useEmbedding {
-                var norm: Float = 0
-                for v in features { norm += v * v }
-                let scale = norm > 0 ? 1 / norm.squareRoot() : 0
-                for j in 0..<unit.count { unit[j] = features[j] * scale }
-                alarms = try unit.withUnsafeBufferPointer {
-                    try monitor.observe(entropy: r.entropy, confidence: confidence, predictedClass: r.predicted, frozenClass: nil, embedding: $0)
+            if !unit.isEmpty {
+                alarms = try unit.withUnsafeMutableBufferPointer { u in
+                    _ = u.initialize(fromContentsOf: features)
+                    VectorOps.l2Normalize(inPlace: u)
+                    return try monitor.observe(entropy: r.entropy, confidence: confidence, predictedClass: r.predicted,
+                                               frozenClass: nil, embedding: UnsafeBufferPointer(u))
                 }
             } else {
                 alarms = try monitor.observe(entropy: r.entropy, confidence: confidence, predictedClass: r.predicted, frozenClass: nil)
@@ -81,7 +79,7 @@ struct DriftReporter {
             NamedValue("mean_confidence", v(s.meanConfidence)),
             NamedValue("class_divergence_bits", v(s.classDivergence)),
         ]
-        if useEmbedding { stats.append(NamedValue("embedding_shift", v(s.embeddingShift))) }
+        if !unit.isEmpty { stats.append(NamedValue("embedding_shift", v(s.embeddingShift))) }
         stats.append(NamedValue("samples_observed", Double(s.sampleCount)))
         stats.append(NamedValue("reference_complete", s.referenceComplete ? 1 : 0))
         var names: [String] = []

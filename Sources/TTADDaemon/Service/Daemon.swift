@@ -1,6 +1,6 @@
 import Foundation
-import TTADAdaptation
 import Logging
+import TTADAdaptation
 import TTADEngine
 import TTADModel
 import TTADProtocol
@@ -104,8 +104,7 @@ public final class Daemon: @unchecked Sendable {
         self.ingestQueue = ingestQueue
 
         let drift = driftConfiguration.map {
-            DriftReporter(section: config.drift, configuration: $0, featureDimension: predictor.featureDimension,
-                          restored: restored.drift, logger: logger)
+            DriftReporter(section: config.drift, configuration: $0, restored: restored.drift, logger: logger)
         }
         metrics.outlierThreshold.set(outliers.threshold.map(Double.init) ?? .nan)
         let pipeline = Pipeline(config: config, predictor: predictor, drift: drift, outliers: outliers, ingestQueue: ingestQueue, outputQueue: outputQueue,

@@ -54,11 +54,9 @@ struct ScenarioOptions: ParsableArguments {
     /// A short description for logs and report titles, e.g. "continual γ=0.1 outliers=0.1".
     var label: String {
         var s = scenario
-        if gamma != nil || outliers > 0 || long != nil {
-            if let gamma { s += " γ=\(gamma)" }
-            if outliers > 0 { s += " outliers=\(outliers)" }
-            if let long { s += " long≥\(long)" }
-        }
+        if let gamma { s += " γ=\(gamma)" }
+        if outliers > 0 { s += " outliers=\(outliers)" }
+        if let long { s += " long≥\(long)" }
         return s
     }
 
