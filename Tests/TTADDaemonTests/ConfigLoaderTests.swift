@@ -174,6 +174,57 @@ final class ConfigLoaderTests: XCTestCase {
         XCTAssertEqual(try ConfigLoader.parse(ConfigCheck.describe(c), baseDirectory: "/").classifier, c.classifier)
     }
 
+    func testAdaptationSectionParsesValidatesAndNamesBadKeys() throws {
+        let image = "[daemon]\nmode = \"image\"\n[model]\nfolder = \"m\"\nclass_names = [\"a\", \"b\"]\n"
+        let c = try ConfigLoader.parse(image + """
+            [adaptation]
+            preset = "ttad"
+            learning_rate = 0.0005
+            anchor_weight = 2.0
+            update_every_samples = 32
+            min_bank_items = 8
+            [adaptation.bank]
+            capacity = 32
+            max_bytes = 1048576
+            entropy_fraction = 0.3
+            require_frozen_agreement = false
+            [adaptation.guard]
+            entropy_floor = 0.05
+            window = 128
+            collapsed_class_count = 1
+            top_share_margin = 0.2
+            disagreement_bound = 0.6
+            cooldown_samples = 100
+            periodic_reset_samples = 64000
+            """, baseDirectory: "/")
+        let a = c.adaptation
+        XCTAssertEqual(a.preset, .ttad)
+        XCTAssertEqual(a.learningRate, 0.0005)
+        XCTAssertEqual(a.anchorWeight, 2)
+        XCTAssertEqual(a.updateEverySamples, 32)
+        XCTAssertEqual(a.minBankItems, 8)
+        XCTAssertEqual(a.bank.capacity, 32)
+        XCTAssertEqual(a.bank.maxBytes, 1 << 20)
+        XCTAssertEqual(a.bank.entropyFraction, 0.3)
+        XCTAssertFalse(a.bank.requireFrozenAgreement)
+        XCTAssertEqual(a.guardSettings.entropyFloor, 0.05)
+        XCTAssertEqual(a.guardSettings.window, 128)
+        XCTAssertEqual(a.guardSettings.collapsedClassCount, 1)
+        XCTAssertEqual(a.guardSettings.topShareMargin, 0.2)
+        XCTAssertEqual(a.guardSettings.disagreementBound, 0.6)
+        XCTAssertEqual(a.guardSettings.cooldownSamples, 100)
+        XCTAssertEqual(a.guardSettings.periodicResetSamples, 64000)
+        XCTAssertEqual(try ConfigLoader.parse(ConfigCheck.describe(c), baseDirectory: "/").adaptation, c.adaptation)
+        XCTAssertEqual(try ConfigLoader.parse(minimal, baseDirectory: "/").adaptation.preset, .frozen, "frozen unless asked")
+
+        assertError(minimal + "\n[adaptation]\npreset = \"ttad\"\n", key: "adaptation.preset", contains: "image")
+        assertError(image + "[adaptation]\npreset = \"tent\"\n", key: "adaptation.preset", contains: "\"ttad\"")
+        assertError(image + "[adaptation]\nmin_bank_items = 100\n", key: "adaptation.min_bank_items", contains: "capacity")
+        assertError(image + "[adaptation.bank]\ncapacty = 3\n", key: "adaptation.bank.capacty", contains: "unknown key")
+        assertError(image + "[adaptation.guard]\nwindow = 2\n", key: "adaptation.guard.window", contains: "≥ 8")
+        assertError(image + "[adaptation]\nlearning_rate = 0.0\n", key: "adaptation.learning_rate", contains: "> 0")
+    }
+
     func testDeterministicModeNeedsLosslessIngest() throws {
         let minimal = "[classifier]\nclass_embeddings = \"x.npy\"\n"
         let c = try ConfigLoader.parse(minimal + "[daemon]\ndeterministic = true\n", baseDirectory: "/")

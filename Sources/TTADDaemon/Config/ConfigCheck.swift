@@ -71,6 +71,17 @@ public enum ConfigCheck {
                         ("page_hinkley_delta", d(c.drift.pageHinkleyDelta)),
                         ("page_hinkley_threshold", d(c.drift.pageHinkleyThreshold)),
                         ("adwin_delta", d(c.drift.adwinDelta)), ("embedding_shift", "\(c.drift.embeddingShift)")])
+        let ad = c.adaptation, g = ad.guardSettings
+        table("adaptation", [("preset", s(ad.preset.rawValue)), ("learning_rate", d(ad.learningRate)),
+                             ("anchor_weight", d(ad.anchorWeight)), ("update_every_samples", "\(ad.updateEverySamples)"),
+                             ("min_bank_items", "\(ad.minBankItems)")])
+        table("adaptation.bank", [("capacity", "\(ad.bank.capacity)"), ("max_bytes", "\(ad.bank.maxBytes)"),
+                                  ("entropy_fraction", d(ad.bank.entropyFraction)),
+                                  ("require_frozen_agreement", "\(ad.bank.requireFrozenAgreement)")])
+        table("adaptation.guard", [("entropy_floor", g.entropyFloor.map(d)), ("window", "\(g.window)"),
+                                   ("collapsed_class_count", "\(g.collapsedClassCount)"), ("top_share_margin", d(g.topShareMargin)),
+                                   ("disagreement_bound", d(g.disagreementBound)), ("cooldown_samples", "\(g.cooldownSamples)"),
+                                   ("periodic_reset_samples", "\(g.periodicResetSamples)")])
         return out.joined(separator: "\n")
     }
 }

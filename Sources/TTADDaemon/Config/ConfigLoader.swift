@@ -122,6 +122,31 @@ public enum ConfigLoader {
             if let v = try t.bool("embedding_shift") { c.drift.embeddingShift = v }
             try t.rejectUnknownKeys()
         }
+        if var t = try root.subtable("adaptation") {
+            if let v = try t.enumValue("preset", AdaptationPreset.self) { c.adaptation.preset = v }
+            if let v = try t.double("learning_rate", min: 0, max: 1, exclusiveMin: true) { c.adaptation.learningRate = v }
+            if let v = try t.double("anchor_weight", min: 0, max: 1e6) { c.adaptation.anchorWeight = v }
+            if let v = try t.int("update_every_samples", min: 1, max: 1 << 24) { c.adaptation.updateEverySamples = v }
+            if let v = try t.int("min_bank_items", min: 1, max: 4096) { c.adaptation.minBankItems = v }
+            if var b = try t.subtable("bank") {
+                if let v = try b.int("capacity", min: 1, max: 4096) { c.adaptation.bank.capacity = v }
+                if let v = try b.int("max_bytes", min: 1024, max: 1 << 34) { c.adaptation.bank.maxBytes = v }
+                if let v = try b.double("entropy_fraction", min: 0, max: 1, exclusiveMin: true) { c.adaptation.bank.entropyFraction = v }
+                if let v = try b.bool("require_frozen_agreement") { c.adaptation.bank.requireFrozenAgreement = v }
+                try b.rejectUnknownKeys()
+            }
+            if var g = try t.subtable("guard") {
+                if let v = try g.double("entropy_floor", min: 0, max: 100) { c.adaptation.guardSettings.entropyFloor = v }
+                if let v = try g.int("window", min: 8, max: 1 << 20) { c.adaptation.guardSettings.window = v }
+                if let v = try g.int("collapsed_class_count", min: 0, max: 1 << 20) { c.adaptation.guardSettings.collapsedClassCount = v }
+                if let v = try g.double("top_share_margin", min: 0, max: 1) { c.adaptation.guardSettings.topShareMargin = v }
+                if let v = try g.double("disagreement_bound", min: 0, max: 1) { c.adaptation.guardSettings.disagreementBound = v }
+                if let v = try g.int("cooldown_samples", min: 0, max: 1 << 30) { c.adaptation.guardSettings.cooldownSamples = v }
+                if let v = try g.int("periodic_reset_samples", min: 0, max: 1 << 40) { c.adaptation.guardSettings.periodicResetSamples = v }
+                try g.rejectUnknownKeys()
+            }
+            try t.rejectUnknownKeys()
+        }
         try root.rejectUnknownKeys()
         try validate(c)
         return c
@@ -129,6 +154,12 @@ public enum ConfigLoader {
 
     /// Cross-key checks, run after parsing and again after command-line overrides.
     public static func validate(_ c: DaemonConfig) throws {
+        if c.adaptation.preset != .frozen && c.daemon.mode != .image {
+            throw ConfigError(key: "adaptation.preset", "\"\(c.adaptation.preset.rawValue)\" adapts the image tower and needs daemon.mode = \"image\"; embedding mode runs \"frozen\"")
+        }
+        if c.adaptation.minBankItems > c.adaptation.bank.capacity {
+            throw ConfigError(key: "adaptation.min_bank_items", "\(c.adaptation.minBankItems) exceeds adaptation.bank.capacity \(c.adaptation.bank.capacity)")
+        }
         if c.ingest.endpoints.isEmpty { throw ConfigError(key: "ingest.endpoints", "needs at least one endpoint") }
         for (i, e) in c.ingest.endpoints.enumerated() { try checkEndpoint(e, key: "ingest.endpoints[\(i)]") }
         if c.publish.endpoints.isEmpty { throw ConfigError(key: "publish.endpoints", "needs at least one endpoint") }

@@ -16,6 +16,7 @@ public struct DaemonConfig: Sendable, Equatable {
     public var state = StateSection()
     public var curve = CurveSection()
     public var drift = DriftSection()
+    public var adaptation = AdaptationSection()
 
     public init() {}
 }
@@ -184,5 +185,55 @@ public struct DriftSection: Sendable, Equatable {
     public var adwinDelta: Double = 0.002
     /// Track the mean embedding (image features, or the input embeddings) for `embedding_shift`.
     public var embeddingShift: Bool = true
+    public init() {}
+}
+
+/// What adapts online (docs/adaptation.md). `frozen`: nothing, the source model predicts.
+/// `ttad`: the image tower's LayerNorm affines, trained on a class-balanced bank of confident
+/// samples with STAMP's self-weighted entropy, anchored to the source, reset by the collapse guard.
+public enum AdaptationPreset: String, Sendable, CaseIterable {
+    case frozen
+    case ttad
+    /// TDA's training-free cache of confident samples (a peer to compare against).
+    case tda
+}
+
+public struct AdaptationSection: Sendable, Equatable {
+    public var preset: AdaptationPreset = .frozen
+    /// AdamW learning rate of the LayerNorm affines.
+    public var learningRate: Double = 1e-2
+    /// λ of the pull-back term (λ/2)·‖θ − θ₀‖² toward the source affines.
+    public var anchorWeight: Double = 0.3
+    /// One adaptation step (replaying the whole bank) after this many samples.
+    public var updateEverySamples: Int = 16
+    /// No step until the bank holds this many samples.
+    public var minBankItems: Int = 16
+    public var bank = AdaptationBankSection()
+    public var guardSettings = AdaptationGuardSection()
+    public init() {}
+}
+
+public struct AdaptationBankSection: Sendable, Equatable {
+    /// Samples the bank holds (RoTTA's and STAMP's 64); also STAMP's weight total T.
+    public var capacity: Int = 64
+    /// Bound on the stored encoded images, in bytes.
+    public var maxBytes: Int = 16 << 20
+    /// Admission: entropy below this fraction of ln C.
+    public var entropyFraction: Double = 0.4
+    /// Admission: the frozen model must predict the same class.
+    public var requireFrozenAgreement: Bool = true
+    public init() {}
+}
+
+public struct AdaptationGuardSection: Sendable, Equatable {
+    /// e₀ of SAR's entropy-EMA test in nats; nil = 0.2·ln C / ln 1000.
+    public var entropyFloor: Double? = nil
+    public var window: Int = 256
+    public var collapsedClassCount: Int = 2
+    public var topShareMargin: Double = 0.1
+    public var disagreementBound: Double = 0.5
+    public var cooldownSamples: Int = 500
+    /// RDumb-style reset every N samples since the last reset (0 = off).
+    public var periodicResetSamples: Int = 0
     public init() {}
 }

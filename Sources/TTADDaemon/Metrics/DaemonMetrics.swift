@@ -1,5 +1,6 @@
 import Foundation
 import Prometheus
+import TTADAdaptation
 import TTADProtocol
 
 /// Why a sample that arrived was not processed (the decoder's rejections are counted apart, by
@@ -64,6 +65,13 @@ public final class DaemonMetrics: Sendable {
     public let driftAlarms: [DriftAlarmName: Counter]
     public let outlierThreshold: Gauge
     public let outliersFlagged: Counter
+    public let adaptationSteps: Counter
+    public let adaptationStepDuration: Histogram<Double>
+    public let adaptationLoss: Gauge
+    public let adaptationBankItems: Gauge
+    public let adaptationDistance: Gauge
+    public let adaptationResets: [ResetReason: Counter]
+    public let promptVersion: Gauge
 
     public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry(),
                 version: String, mode: String) {
@@ -118,6 +126,17 @@ public final class DaemonMetrics: Sendable {
         driftAlarms = alarms
         outlierThreshold = r.makeGauge(descriptor: desc("ttad_outlier_threshold", "Outlier-score threshold in effect (fixed or calibrated); NaN while calibrating or when flagging is off."))
         outliersFlagged = r.makeCounter(descriptor: desc("ttad_outliers_flagged_total", "Predictions flagged as outliers (score above the threshold)."))
+        adaptationSteps = r.makeCounter(descriptor: desc("ttad_adaptation_steps_total", "Adaptation steps applied (each replays the memory bank once)."))
+        adaptationStepDuration = r.makeValueHistogram(descriptor: desc("ttad_adaptation_step_duration_seconds", "Time of the adaptation that followed a batch, when it took a step."), buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5])
+        adaptationLoss = r.makeGauge(descriptor: desc("ttad_adaptation_loss", "Self-weighted entropy of the last adaptation step (nats)."))
+        adaptationBankItems = r.makeGauge(descriptor: desc("ttad_adaptation_bank_items", "Samples in the adaptation memory bank."))
+        adaptationDistance = r.makeGauge(descriptor: desc("ttad_adaptation_distance_from_source", "L2 distance of the adapted parameters from the source model's."))
+        var resets: [ResetReason: Counter] = [:]
+        for reason in ResetReason.allCases {
+            resets[reason] = r.makeCounter(descriptor: desc("ttad_adaptation_resets_total", "Resets of the adapted parameters to the source by the collapse guard, by reason."), labels: [("reason", reason.label)])
+        }
+        adaptationResets = resets
+        promptVersion = r.makeGauge(descriptor: desc("ttad_prompt_version", "Version of the adapted parameters predictions are made with (0: the source model)."))
     }
 
     public func exposition() -> [UInt8] { registry.emitToBuffer() }

@@ -10,6 +10,7 @@ struct RestoredState {
     var counters = ProcessingCounters()
     var drift: DriftMonitor?
     var outliers: ThresholdCalibrator?
+    var adaptation: AdaptationCheckpoint?
     var fromCheckpoint: CheckpointInfo?
 }
 
@@ -22,6 +23,7 @@ final class Checkpointer: @unchecked Sendable {
     static let countersSection = "counters"
     static let driftSection = "drift"
     static let outliersSection = "outliers"
+    static let adaptationSection = "adaptation"
 
     let store: StateStore
     private let metrics: DaemonMetrics
@@ -42,6 +44,7 @@ final class Checkpointer: @unchecked Sendable {
             if let b = c.sections[Self.countersSection] { r.counters = try dec.decode(ProcessingCounters.self, from: Data(b)) }
             if let b = c.sections[Self.driftSection] { r.drift = try dec.decode(DriftMonitor.self, from: Data(b)) }
             if let b = c.sections[Self.outliersSection] { r.outliers = try dec.decode(ThresholdCalibrator.self, from: Data(b)) }
+            if let b = c.sections[Self.adaptationSection] { r.adaptation = try dec.decode(AdaptationCheckpoint.self, from: Data(b)) }
             r.fromCheckpoint = info
         } catch {
             // The store already vouched for the file; a section we cannot read is our bug or a
@@ -54,16 +57,23 @@ final class Checkpointer: @unchecked Sendable {
 
     @discardableResult
     func write(sequences: SequenceTracker, counters: ProcessingCounters, drift: DriftMonitor?, outliers: ThresholdCalibrator?,
-               reason: String) -> CheckpointInfo? {
+               adaptation: AdaptationCheckpoint? = nil, reason: String) -> CheckpointInfo? {
         let t0 = DispatchTime.now().uptimeNanoseconds
         do {
             let enc = JSONEncoder()
             enc.outputFormatting = .sortedKeys
-            var c = Checkpoint(samplesProcessed: counters.samplesProcessed, promptVersion: 0)
+            var c = Checkpoint(samplesProcessed: counters.samplesProcessed, promptVersion: Int64(adaptation?.version ?? 0))
             c.sections[Self.sequenceSection] = Array(try enc.encode(sequences))
             c.sections[Self.countersSection] = Array(try enc.encode(counters))
             if let drift { c.sections[Self.driftSection] = Array(try enc.encode(drift)) }
             if let outliers { c.sections[Self.outliersSection] = Array(try enc.encode(outliers)) }
+            if let adaptation {
+                c.sections[Self.adaptationSection] = Array(try enc.encode(adaptation))
+                // The adapted tensors also go in as a prompt snapshot: kept longer, inspectable alone.
+                if let p = adaptation.ttad?.learner.parameters {
+                    c.promptSnapshot = PromptSnapshot(version: Int64(adaptation.version), tensors: p, shapes: p.mapValues { [$0.count] })
+                }
+            }
             let info = try store.writeCheckpoint(c, reason: reason)
             metrics.checkpoints.increment()
             metrics.checkpointDuration.record(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9)

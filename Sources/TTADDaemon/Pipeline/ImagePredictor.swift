@@ -1,3 +1,4 @@
+import Foundation
 import TTADEngine
 import TTADModel
 import TTADProtocol
@@ -6,6 +7,12 @@ import TTADProtocol
 /// CLIPImageProcessor into one batch buffer, runs the CLIP image tower on the whole batch and
 /// scores the image embeddings against the class-prompt embeddings from the text tower.
 ///
+/// With the `ttad` preset the image tower runs the adapted LayerNorms, the source tower gives the
+/// frozen prediction the adapter's admission and guard compare against (skipped while the
+/// adapted parameters equal the source), and the batch's payloads are kept until
+/// `adaptAfterBatch` so admitted samples can enter the bank. With `tda` the TDA cache re-scores
+/// every classified sample.
+///
 /// Owned by the processing thread. Batch buffers are allocated once at `maxBatch`; the decoder
 /// and preprocessor reuse their own buffers, so steady state allocates only inside libjpeg/libpng.
 final class ImagePredictor: Predictor {
@@ -13,6 +20,15 @@ final class ImagePredictor: Predictor {
     let classNames: [String]
     let classPrompts: ClassPromptEncoder
     private(set) var classifier: EmbeddingClassifier
+    let adapter: ImageAdapter?
+    let tda: TDAAdapter?
+    private let frozenClassifier: EmbeddingClassifier?
+    private let frozenFeatures: FloatBuffer?
+    private var frozenResults: [ClassificationResult] = []
+    private var payloads: [[UInt8]]
+    private var encodings: [SampleEncoding]
+    private var shapes: [SampleShape?]
+    private var batchVersion = 0
     private let vision: CLIPVisionEncoder
     private let imageDecoder: ImageDecoder
     private let preprocessor: ImagePreprocessor
@@ -24,12 +40,26 @@ final class ImagePredictor: Predictor {
     private(set) var count = 0
 
     init(model: CLIPModel, classNames: [String], template: String, logitScale: Float, topK: Int, maxBatch: Int,
-         decodeLimits: ImageDecodeLimits) throws {
+         decodeLimits: ImageDecodeLimits, adaptation: AdaptationSection? = nil) throws {
         self.model = model
         self.classNames = classNames
         classPrompts = try ClassPromptEncoder(model: model, classNames: classNames, template: template)
-        classifier = EmbeddingClassifier(classes: try classPrompts.classEmbeddings(), logitScale: logitScale,
-                                         topK: topK, maxBatch: maxBatch)
+        let classes = try classPrompts.classEmbeddings()
+        classifier = EmbeddingClassifier(classes: classes, logitScale: logitScale, topK: topK, maxBatch: maxBatch)
+        tda = adaptation?.preset == .tda
+            ? try TDAAdapter(classes: classes, logitScale: logitScale, topK: topK, model: model.folder) : nil
+        if let adaptation, adaptation.preset == .ttad {
+            adapter = try ImageAdapter(settings: adaptation, model: model, classes: classes, logitScale: logitScale)
+            frozenClassifier = EmbeddingClassifier(classes: classes, logitScale: logitScale, topK: 1, maxBatch: maxBatch)
+            frozenFeatures = FloatBuffer(count: maxBatch * model.config.projectionDim)
+        } else {
+            adapter = nil
+            frozenClassifier = nil
+            frozenFeatures = nil
+        }
+        payloads = Array(repeating: [], count: maxBatch)
+        encodings = Array(repeating: .rawU8HWC, count: maxBatch)
+        shapes = Array(repeating: nil, count: maxBatch)
         vision = model.makeVisionEncoder()
         imageDecoder = ImageDecoder(limits: decodeLimits)
         preprocessor = ImagePreprocessor(config: model.preprocessing)
@@ -73,16 +103,98 @@ final class ImagePredictor: Predictor {
         }
         let n = vision.imageFloatCount
         preprocessor.process(decoded, into: UnsafeMutableBufferPointer(start: pixels.pointer + count * n, count: n))
+        if adapter != nil {
+            payloads[count] = payload           // a reference, not a copy
+            encodings[count] = header.encoding
+            shapes[count] = header.shape
+        }
         count += 1
         return nil
     }
 
     func finishBatch() -> ArraySlice<ClassificationResult> {
         guard count > 0 else { return [] }
-        vision.encode(images: pixels.pointer, batch: count, features: features.pointer)
         let p = model.config.projectionDim
+        if let adapter, let frozenClassifier, let frozenFeatures {
+            batchVersion = adapter.version
+            adapter.learner.encode(images: pixels.pointer, batch: count, features: features.pointer)
+            if adapter.learner.stepsSinceReset > 0 {
+                adapter.learner.encodeFrozen(images: pixels.pointer, batch: count, features: frozenFeatures.pointer)
+            } else {
+                frozenFeatures.pointer.update(from: features.pointer, count: count * p)
+            }
+            frozenClassifier.classify(batch: UnsafeBufferPointer(start: frozenFeatures.pointer, count: count * p), count: count,
+                                      results: &frozenResults)
+        } else {
+            vision.encode(images: pixels.pointer, batch: count, features: features.pointer)
+        }
         classifier.classify(batch: UnsafeBufferPointer(start: features.pointer, count: count * p), count: count, results: &results)
+        if let tda {
+            for i in 0..<count {
+                tda.apply(row: i, feature: UnsafeBufferPointer(start: features.pointer + i * p, count: p),
+                          classifier: classifier, result: &results[i])
+            }
+            batchVersion = tda.version
+        }
         return results[0..<count]
+    }
+
+    var promptVersion: Int { batchVersion }
+
+    func adaptationState() -> AdaptationCheckpoint? {
+        if let adapter { return AdaptationCheckpoint(ttad: adapter.state(), tda: nil) }
+        if let tda { return AdaptationCheckpoint(ttad: nil, tda: tda.state()) }
+        return nil
+    }
+
+    func restoreAdaptation(_ s: AdaptationCheckpoint) -> String? {
+        if let adapter {
+            guard let t = s.ttad else { return "the checkpoint holds another preset's state" }
+            return adapter.restore(t)
+        }
+        if let tda {
+            guard let t = s.tda else { return "the checkpoint holds another preset's state" }
+            if let why = tda.restore(t) { return why }
+            batchVersion = tda.version
+            return nil
+        }
+        return "this daemon does not adapt"
+    }
+
+    func adaptAfterBatch(outliers: [Bool]) -> [AdaptationReset] {
+        guard let adapter else { return [] }
+        var resets: [AdaptationReset] = []
+        for i in 0..<count {
+            let sample = { BankSample(encoding: self.encodings[i].rawValue, shape: self.shapes[i].map { Array($0) }, bytes: Data(self.payloads[i])) }
+            if let r = adapter.observe(sample: sample, result: results[i], frozenClass: frozenResults[i].predicted,
+                                       isOutlier: i < outliers.count && outliers[i]) {
+                resets.append(r)
+            }
+            if adapter.stepDue {
+                _ = adapter.step { item, out in self.preprocessForReplay(item, into: out) }
+            }
+        }
+        for i in 0..<count { payloads[i] = [] }
+        return resets
+    }
+
+    /// Decodes a bank item again and preprocesses it into `out` (one image's floats).
+    private func preprocessForReplay(_ item: BankSample, into out: UnsafeMutableBufferPointer<Float>) -> Bool {
+        do {
+            switch SampleEncoding(rawValue: item.encoding) {
+            case .jpeg?, .png?:
+                try imageDecoder.decode(Array(item.bytes), into: &decoded)
+            case .rawU8HWC?:
+                guard let s = item.shape, s.count == 3 else { return false }
+                try item.bytes.withUnsafeBytes { raw in
+                    try imageDecoder.decodeRaw(raw, width: s[1], height: s[0], channels: s[2], into: &decoded)
+                }
+            default:
+                return false
+            }
+        } catch { return false }
+        preprocessor.process(decoded, into: out)
+        return true
     }
 
     var featureDimension: Int { model.config.projectionDim }

@@ -18,7 +18,7 @@ struct OutputBuilder {
     static func outlierScore(_ r: ClassificationResult) -> Float { 1 - r.maxCosine }
 
     mutating func prediction(header h: SampleHeader, result r: ClassificationResult,
-                             outlier: Bool, latencySeconds: Double) -> OutgoingMessage {
+                             outlier: Bool, promptVersion: Int, latencySeconds: Double) -> OutgoingMessage {
         record.id = h.id
         record.stream = h.stream
         record.seq = h.seq
@@ -30,7 +30,7 @@ struct OutputBuilder {
         record.entropy = r.entropy
         record.outlierScore = Self.outlierScore(r)
         record.outlier = outlier
-        record.promptVersion = 0
+        record.promptVersion = promptVersion
         record.latencySeconds = latencySeconds
         record.label = h.label
         encoder.encodePrediction(record)

@@ -90,6 +90,8 @@ public final class Pipeline: @unchecked Sendable {
         accepted.reserveCapacity(maxBatch)
         var arrivals: [UInt64] = []
         arrivals.reserveCapacity(maxBatch)
+        var flagged: [Bool] = []
+        flagged.reserveCapacity(maxBatch)
         var lastCheckpoint = ProcessInfo.processInfo.systemUptime
         var sinceCheckpoint = 0
 
@@ -119,17 +121,21 @@ public final class Pipeline: @unchecked Sendable {
                 }
                 let results = predictor.finishBatch()
                 let done = DispatchTime.now().uptimeNanoseconds
+                let version = predictor.promptVersion
+                flagged.removeAll(keepingCapacity: true)
                 for i in 0..<accepted.count {
                     let latency = Double(done &- arrivals[i]) / 1e9
                     let outlier = outliers.flag(score: OutputBuilder.outlierScore(results[i]), metrics: metrics)
+                    flagged.append(outlier)
                     let msg = outputs.prediction(header: accepted[i], result: results[i], outlier: outlier,
-                                                 latencySeconds: latency)
+                                                 promptVersion: version, latencySeconds: latency)
                     enqueue(msg)
                     metrics.sampleLatency.record(latency)
                     if drift?.observe(results[i], features: predictor.features(at: i), metrics: metrics) == true {
                         enqueue(outputs.drift(drift!.record(tsS: Date().timeIntervalSince1970, metrics: metrics)))
                     }
                 }
+                if predictor.adapter != nil { adapt(outliers: flagged) } else { metrics.promptVersion.set(Double(version)) }
                 counters.samplesProcessed += Int64(accepted.count)
                 sinceCheckpoint += accepted.count
                 metrics.samplesProcessed.increment(by: Int64(accepted.count))
@@ -227,17 +233,46 @@ public final class Pipeline: @unchecked Sendable {
         wakeIO()
     }
 
+    /// Adapts on the batch just published (predictions never wait for more than this batch's
+    /// step) and publishes every collapse reset as an `event`.
+    private func adapt(outliers flagged: [Bool]) {
+        guard let adapter = predictor.adapter else { return }
+        let stepsBefore = adapter.counters.steps
+        let t0 = DispatchTime.now().uptimeNanoseconds
+        let resets = predictor.adaptAfterBatch(outliers: flagged)
+        if adapter.counters.steps > stepsBefore {
+            metrics.adaptationSteps.increment(by: Int64(adapter.counters.steps - stepsBefore))
+            metrics.adaptationStepDuration.record(Double(DispatchTime.now().uptimeNanoseconds &- t0) / 1e9)
+            metrics.adaptationLoss.set(Double(adapter.counters.lastLoss))
+        }
+        metrics.adaptationBankItems.set(Double(adapter.bank.count))
+        metrics.adaptationDistance.set(Double(adapter.learner.distanceFromSource()))
+        metrics.promptVersion.set(Double(adapter.version))
+        for r in resets {
+            let d = r.decision
+            metrics.adaptationResets[d.reason]?.increment()
+            logger.warning("adaptation reset to the source", metadata: [
+                "reason": "\(d.reason.label)", "value": "\(d.value)", "threshold": "\(d.threshold)", "sample": "\(d.sample)"])
+            enqueue(outputs.event(EventRecord(kind: EventKind.reset, tsS: Date().timeIntervalSince1970, detail: [
+                JSONMember("reason", .string(d.reason.label)), JSONMember("value", .double(d.value)),
+                JSONMember("threshold", .double(d.threshold)), JSONMember("prompt_version", .int(Int64(r.promptVersion))),
+            ])))
+        }
+    }
+
     private func checkpoint(reason: String) {
         guard let info = checkpointer.write(sequences: sequences, counters: counters, drift: drift?.monitor,
-                                            outliers: outliers.calibrator, reason: reason) else { return }
+                                            outliers: outliers.calibrator, adaptation: predictor.adaptationState(),
+                                            reason: reason) else { return }
         enqueue(outputs.event(EventRecord(kind: EventKind.checkpoint, tsS: Date().timeIntervalSince1970, detail: [
             JSONMember("id", .int(info.id)), JSONMember("reason", .string(info.reason)),
             JSONMember("samples_processed", .int(info.samplesProcessed)), JSONMember("bytes", .int(Int64(info.bytes))),
+            JSONMember("prompt_version", .int(info.promptVersion)),
         ])))
     }
 
     /// The loop's final state; call only after `join` returned true.
-    func finalState() -> (SequenceTracker, ProcessingCounters, DriftMonitor?, ThresholdCalibrator?) {
-        (sequences, counters, drift?.monitor, outliers.calibrator)
+    func finalState() -> (SequenceTracker, ProcessingCounters, DriftMonitor?, ThresholdCalibrator?, AdaptationCheckpoint?) {
+        (sequences, counters, drift?.monitor, outliers.calibrator, predictor.adaptationState())
     }
 }

@@ -22,4 +22,30 @@ protocol Predictor: AnyObject {
     /// The embedding of the i-th sample of the last finished batch (the input embedding in
     /// embedding mode, the image features in image mode). Valid until the next `beginBatch`.
     func features(at i: Int) -> UnsafeBufferPointer<Float>
+    /// Version of the adapted parameters the last batch was predicted with (0: the source).
+    var promptVersion: Int { get }
+    /// Runs online adaptation on the last finished batch (`outliers[i]` for its i-th sample);
+    /// returns the collapse resets it made. Nothing when the mode does not adapt.
+    func adaptAfterBatch(outliers: [Bool]) -> [AdaptationReset]
+    /// The gradient adapter, when the preset is `ttad` (metrics read its counters).
+    var adapter: ImageAdapter? { get }
+    /// What adaptation keeps, for the checkpoint; nil when nothing adapts.
+    func adaptationState() -> AdaptationCheckpoint?
+    /// Continues from a checkpoint's adaptation state; returns why not when it does not fit.
+    func restoreAdaptation(_ s: AdaptationCheckpoint) -> String?
+}
+
+extension Predictor {
+    var promptVersion: Int { 0 }
+    func adaptAfterBatch(outliers: [Bool]) -> [AdaptationReset] { [] }
+    var adapter: ImageAdapter? { nil }
+    func adaptationState() -> AdaptationCheckpoint? { nil }
+    func restoreAdaptation(_ s: AdaptationCheckpoint) -> String? { "this daemon does not adapt" }
+}
+
+/// The checkpoint section `adaptation`: the state of whichever preset runs.
+struct AdaptationCheckpoint: Codable {
+    var ttad: ImageAdapter.State?
+    var tda: TDAAdapter.State?
+    var version: Int { ttad?.version ?? tda?.version ?? 0 }
 }

@@ -27,7 +27,8 @@ enum PredictorFactory {
                 return try ImagePredictor(model: model, classNames: names, template: c.model.promptTemplate,
                                           logitScale: scale, topK: min(c.classifier.topK, names.count),
                                           maxBatch: c.classifier.maxBatch,
-                                          decodeLimits: ImageDecodeLimits(maxSide: c.protocolLimits.maxImageSide))
+                                          decodeLimits: ImageDecodeLimits(maxSide: c.protocolLimits.maxImageSide),
+                                          adaptation: c.adaptation)
             } catch {
                 throw ConfigError(key: "model.class_names", "\(error)")
             }

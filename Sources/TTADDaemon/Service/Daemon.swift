@@ -73,6 +73,14 @@ public final class Daemon: @unchecked Sendable {
         var restored = checkpointer.restore()
         restored.counters.restarts += restored.fromCheckpoint == nil ? 0 : 1
         self.checkpointer = checkpointer
+        if config.adaptation.preset != .frozen, let state = restored.adaptation {
+            if let why = predictor.restoreAdaptation(state) {
+                logger.notice("adaptation starts from the source model: \(why)")
+            } else {
+                logger.info("adaptation continues from the checkpoint", metadata: ["prompt_version": "\(state.version)"])
+                metrics.promptVersion.set(Double(state.version))
+            }
+        }
         let outliers: OutlierFlagger
         do {
             outliers = try OutlierFlagger(section: config.classifier, restored: restored.outliers, logger: logger)
@@ -151,9 +159,9 @@ public final class Daemon: @unchecked Sendable {
                 logger.error("processing loop did not finish draining in time")
                 clean = false
             }
-            let (sequences, counters, drift, outliers) = p.finalState()
+            let (sequences, counters, drift, outliers, adaptation) = p.finalState()
             if let info = checkpointer?.write(sequences: sequences, counters: counters, drift: drift, outliers: outliers,
-                                              reason: "shutdown") {
+                                              adaptation: adaptation, reason: "shutdown") {
                 logger.info("final checkpoint written", metadata: ["samples": "\(info.samplesProcessed)"])
             } else {
                 clean = false

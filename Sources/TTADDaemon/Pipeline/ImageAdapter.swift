@@ -1,0 +1,191 @@
+import Foundation
+import TTADAdaptation
+import TTADEngine
+import TTADModel
+import TTADProtocol
+
+/// An encoded sample kept in the memory bank: replay decodes it again, so an item costs its
+/// message payload (a few KB), not 600 KB of preprocessed floats, in memory and in checkpoints.
+struct BankSample: Codable, Equatable {
+    var encoding: String
+    /// [H, W, C] for raw-u8-hwc; nil for JPEG/PNG.
+    var shape: [Int]?
+    var bytes: Data
+}
+
+/// A reset to publish as an `event` and count.
+struct AdaptationReset {
+    var decision: ResetDecision
+    var promptVersion: Int
+}
+
+/// The `ttad` preset, wired: after every predicted sample it offers the sample to the bank
+/// (STAMP's admission: confident, agreeing with the frozen model, not an outlier; RoTTA's
+/// class-balanced replacement), feeds the collapse guard, and every `update_every_samples`
+/// samples replays the whole bank through one anchored LayerNorm step. A guard trigger puts
+/// the source affines back, empties the bank and starts the cool-down.
+///
+/// The version counts changes of the adapted parameters (steps and resets); every prediction
+/// carries the version it was made with. Owned by the processing thread.
+final class ImageAdapter {
+    let settings: AdaptationSection
+    let learner: VisionNormLearner
+    private(set) var bank: MemoryBank<BankSample>
+    private(set) var admission: BankAdmission
+    private(set) var guardian: CollapseGuard
+    private(set) var version = 0
+    private(set) var counters = AdaptationCounters()
+    private var samplesSinceStep = 0
+    private var pendingLoss: Float?
+    private var pendingNonFinite = false
+    private let replayPixels: FloatBuffer
+
+    /// Identifies settings whose state can be continued across a restart.
+    let stateKey: String
+
+    init(settings: AdaptationSection, model: CLIPModel, classes: ClassEmbeddings, logitScale: Float) throws {
+        self.settings = settings
+        let c = classes.count
+        learner = VisionNormLearner(model: model, classEmbeddings: classes, logitScale: logitScale,
+                                    learningRate: settings.learningRate, anchorWeight: Float(settings.anchorWeight),
+                                    weightTotal: Float(settings.bank.capacity))
+        bank = MemoryBank(configuration: try MemoryBankConfiguration(classCount: c, capacity: settings.bank.capacity,
+                                                                    maxBytes: settings.bank.maxBytes))
+        admission = BankAdmission(configuration: try BankAdmission.Configuration(
+            classCount: c, entropyFraction: settings.bank.entropyFraction, requireAgreement: settings.bank.requireFrozenAgreement))
+        let g = settings.guardSettings
+        guardian = CollapseGuard(configuration: try CollapseGuard.Configuration(
+            classCount: c, entropyFloor: g.entropyFloor, window: g.window, collapsedClassCount: g.collapsedClassCount,
+            topShareMargin: g.topShareMargin, disagreementBound: g.disagreementBound, cooldown: g.cooldownSamples,
+            periodicInterval: g.periodicResetSamples))
+        replayPixels = FloatBuffer(count: settings.bank.capacity * learner.imageFloatCount)
+        stateKey = "\(settings) model=\(model.folder) classes=\(classes.names)"
+    }
+
+    /// Observes one predicted sample (`sample` builds its bank copy, called only on admission);
+    /// returns a reset when the guard fired.
+    func observe(sample: () -> BankSample, result r: ClassificationResult, frozenClass: Int, isOutlier: Bool) -> AdaptationReset? {
+        let decision = admission.evaluate(entropy: r.entropy, adaptedClass: r.predicted, frozenClass: frozenClass, isOutlier: isOutlier)
+        if decision.isAdmitted, guardian.shouldAdapt {
+            // Entropy is the item's uncertainty in RoTTA's score; the payload size its cost.
+            let item = sample()
+            if let outcome = try? bank.insert(item, classIndex: r.predicted, uncertainty: r.entropy,
+                                              byteSize: item.bytes.count + 64), outcome.isAdded {
+                counters.bankInsertions += 1
+            }
+        }
+        samplesSinceStep += 1
+        let loss = pendingLoss, nonFinite = pendingNonFinite
+        pendingLoss = nil
+        pendingNonFinite = false
+        guard let reset = try? guardian.observe(predictedClass: r.predicted, frozenClass: frozenClass,
+                                                adaptationLoss: loss, nonFinite: nonFinite) else { return nil }
+        learner.resetToSource()
+        bank.removeAll()
+        samplesSinceStep = 0
+        version += 1
+        return AdaptationReset(decision: reset, promptVersion: version)
+    }
+
+    /// Whether a step is due now.
+    var stepDue: Bool {
+        samplesSinceStep >= settings.updateEverySamples && guardian.shouldAdapt && bank.count >= settings.minBankItems
+    }
+
+    /// Replays the bank: `preprocess` writes item i's pixels into the buffer it is given and
+    /// returns false if the item no longer decodes (it is skipped). Returns the step's outcome.
+    func step(preprocess: (BankSample, UnsafeMutableBufferPointer<Float>) -> Bool) -> VisionNormLearner.StepResult? {
+        samplesSinceStep = 0
+        let n = learner.imageFloatCount
+        var rows = 0
+        for item in bank.items where rows < settings.bank.capacity {
+            if preprocess(item.payload, UnsafeMutableBufferPointer(start: replayPixels.pointer + rows * n, count: n)) { rows += 1 }
+        }
+        guard rows > 0 else { return nil }
+        let result = learner.step(images: replayPixels.pointer, batch: rows)
+        if result.applied {
+            version += 1
+            counters.steps += 1
+            pendingLoss = result.loss
+        } else {
+            counters.stepsUndone += 1
+            pendingNonFinite = true
+        }
+        counters.lastLoss = result.loss
+        return result
+    }
+
+    // MARK: - Checkpoint
+
+    struct State: Codable {
+        var key: String
+        var learner: VisionNormLearner.State
+        var bank: MemoryBank<BankSample>
+        var admission: BankAdmission
+        var guardian: CollapseGuard
+        var version: Int
+        var counters: AdaptationCounters
+        var samplesSinceStep: Int
+    }
+
+    func state() -> State {
+        State(key: stateKey, learner: learner.state(), bank: bank, admission: admission, guardian: guardian,
+              version: version, counters: counters, samplesSinceStep: samplesSinceStep)
+    }
+
+    /// Continues from `s` when it was written with the same settings, model and classes;
+    /// returns why not otherwise (and changes nothing).
+    func restore(_ s: State) -> String? {
+        guard s.key == stateKey else { return "adaptation settings, model or classes changed since the checkpoint" }
+        guard s.bank.configuration == bank.configuration, s.admission.configuration == admission.configuration,
+              s.guardian.configuration == guardian.configuration else { return "bank or guard settings changed" }
+        do { try learner.restore(s.learner) } catch { return "\(error)" }
+        bank = s.bank
+        admission = s.admission
+        guardian = s.guardian
+        version = s.version
+        counters = s.counters
+        samplesSinceStep = s.samplesSinceStep
+        return nil
+    }
+}
+
+struct AdaptationCounters: Codable, Equatable {
+    var steps = 0
+    var stepsUndone = 0
+    var bankInsertions = 0
+    var lastLoss: Float = .nan
+
+    enum CodingKeys: String, CodingKey { case steps, stepsUndone, bankInsertions, lastLoss }
+
+    init() {}
+
+    init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        steps = try c.decode(Int.self, forKey: .steps)
+        stepsUndone = try c.decode(Int.self, forKey: .stepsUndone)
+        bankInsertions = try c.decode(Int.self, forKey: .bankInsertions)
+        lastLoss = try c.decodeIfPresent(Float.self, forKey: .lastLoss) ?? .nan
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(steps, forKey: .steps)
+        try c.encode(stepsUndone, forKey: .stepsUndone)
+        try c.encode(bankInsertions, forKey: .bankInsertions)
+        if lastLoss.isFinite { try c.encode(lastLoss, forKey: .lastLoss) }   // JSON has no NaN
+    }
+}
+
+extension ResetReason {
+    /// The reason as it appears in metrics labels and `reset` events.
+    var label: String {
+        switch self {
+        case .entropyEMA: "entropy_ema"
+        case .classCollapse: "class_collapse"
+        case .disagreement: "disagreement"
+        case .nonFinite: "non_finite"
+        case .periodic: "periodic"
+        }
+    }
+}

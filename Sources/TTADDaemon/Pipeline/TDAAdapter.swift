@@ -1,0 +1,85 @@
+import Foundation
+import TTADAdaptation
+import TTADEngine
+import TTADModel
+
+/// The `tda` preset, wired: for each sample of a classified batch, the TDA cache takes the sample
+/// (unit feature, zero-shot probabilities, entropy) and then re-scores it, as TDA does. The
+/// result's probabilities, entropy and top classes become the adjusted ones; `maxCosine` (the
+/// outlier score's input) stays the zero-shot cosine, so outlier flagging means the same in
+/// every preset.
+///
+/// No gradients, no model change: the cache is the whole state (checkpointed as `adaptation`).
+/// Its version counts cache changes. Owned by the processing thread.
+final class TDAAdapter {
+    private(set) var cache: TDACache
+    private(set) var version = 0
+    let stateKey: String
+    private let logitScale: Float
+    private let topK: Int
+    private var unit: [Float]
+    private var probabilities: [Float]
+    private var logits: [Float]
+    private var top: [(index: Int, value: Float)] = []
+
+    init(classes: ClassEmbeddings, logitScale: Float, topK: Int, model: String) throws {
+        cache = TDACache(configuration: try TDACache.Configuration(classCount: classes.count, dimension: classes.dimension))
+        self.logitScale = logitScale
+        self.topK = topK
+        unit = [Float](repeating: 0, count: classes.dimension)
+        probabilities = [Float](repeating: 0, count: classes.count)
+        logits = probabilities
+        top.reserveCapacity(topK)
+        stateKey = "tda \(cache.configuration) model=\(model) classes=\(classes.names)"
+    }
+
+    /// Updates the cache with sample `row` of the classifier's last batch and rewrites `result`
+    /// with the adjusted scores. `feature`: the sample's (un-normalised) image features.
+    func apply(row: Int, feature: UnsafeBufferPointer<Float>, classifier: EmbeddingClassifier, result: inout ClassificationResult) {
+        _ = unit.withUnsafeMutableBufferPointer { u in
+            _ = u.initialize(fromContentsOf: feature)
+            return VectorOps.l2Normalize(inPlace: u)
+        }
+        classifier.withProbabilities(ofRow: row) { p in _ = probabilities.withUnsafeMutableBufferPointer { $0.initialize(fromContentsOf: p) } }
+        let before = (cache.positiveCount, cache.negativeCount)
+        do {
+            try cache.update(feature: unit, probabilities: probabilities, entropy: result.entropy)
+        } catch {
+            return   // a non-finite sample: scored as zero-shot, the cache untouched
+        }
+        if (cache.positiveCount, cache.negativeCount) != before { version += 1 }
+        // Zero-shot logits again from the unit feature, then the cache terms.
+        let w = classifier.classes.matrix.storage, d = unit.count
+        for c in logits.indices {
+            var dot: Float = 0
+            for j in 0..<d { dot += w[c * d + j] * unit[j] }
+            logits[c] = logitScale * dot
+        }
+        logits.withUnsafeMutableBufferPointer { l in
+            unit.withUnsafeBufferPointer { cache.adjust(logits: l.baseAddress!, feature: $0.baseAddress!) }
+            VectorOps.topK(UnsafeBufferPointer(l), k: topK, into: &top)
+            let stats = VectorOps.softmax(inPlace: l)
+            result.entropy = stats.entropy
+            result.predicted = top[0].index
+            result.top.removeAll(keepingCapacity: true)
+            for t in top { result.top.append((index: t.index, probability: l[t.index])) }
+        }
+    }
+
+    struct State: Codable {
+        var key: String
+        var cache: TDACache
+        var version: Int
+    }
+
+    func state() -> State { State(key: stateKey, cache: cache, version: version) }
+
+    func restore(_ s: State) -> String? {
+        guard s.key == stateKey, s.cache.configuration == cache.configuration else {
+            return "adaptation settings, model or classes changed since the checkpoint"
+        }
+        cache = s.cache
+        version = s.version
+        return nil
+    }
+}
