@@ -8,14 +8,19 @@
 #
 #   tools/frozen_baselines.sh [OUT]          # default OUT=/tmp/ttad-baselines
 #   LONG=1 tools/frozen_baselines.sh         # also the 10^6-sample long stream (about 75 min)
-#   CONFIG=my.toml tools/frozen_baselines.sh # another daemon configuration
+#   CONFIG=my.toml tools/frozen_baselines.sh # another daemon configuration (default: deploy/ttad.toml, preset frozen)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT=${1:-/tmp/ttad-baselines}
-CONFIG=${CONFIG:-deploy/ttad.toml}
 swift build -c release --product ttad >&2
 T=.build/release/ttad
 mkdir -p "$OUT"
+if [[ -z ${CONFIG:-} ]]; then
+  # The shipped default with adaptation off (paths made absolute).
+  CONFIG=$OUT/frozen.toml
+  sed -e "s|^folder = \"models/|folder = \"$PWD/deploy/models/|" -e '/^\[adaptation\]/,/^preset/d' deploy/ttad.toml > "$CONFIG"
+  printf '\n[adaptation]\npreset = "frozen"\n' >> "$CONFIG"
+fi
 
 run() {
   local name=$1; shift

@@ -124,15 +124,38 @@ struct EvalCommand: ParsableCommand {
 
         var options = scenario
         options.limit = total
-        let sender = ScenarioSender(options: options, endpoint: daemon.ingestEndpoint, showProgress: false)
-        let push = connection.push
-        let sending = BackgroundSend { _ = try sender.send(set: set, scenario: scenarioValue, over: push) }
         let collector = PredictionCollector(socket: connection.sub, stream: streamID, knownClasses: knownClasses, expected: total)
+        var sender = ScenarioSender(options: options, endpoint: daemon.ingestEndpoint, showProgress: false)
+        // Stay well under the ingest queue: evaluation measures the daemon, not back-pressure.
+        let answered = collector.answered
+        sender.window = (limit: max(1, min(256, daemon.config.ingest.queueCapacity / 2)),
+                         answered: { answered.value.load(ordering: .acquiring) })
+        let push = connection.push
+        let sending = BackgroundSend { [sender] in _ = try sender.send(set: set, scenario: scenarioValue, over: push) }
         var progress = ProgressLine(total: total)
         try collector.collect(count: total, timeout: timeout, startTimeout: startTimeout, progress: &progress)
         if collector.received < total { StreamInterrupt.requested.store(true, ordering: .relaxed) }
         try sending.wait()
+        let seconds = collector.elapsedSeconds
         try finish(collector, expected: total, title: title ?? "ttad eval: \(scenario.label)")
+        if daemon.config.adaptation.preset != .frozen {
+            // What adaptation did during the run, from the daemon's own counters.
+            let m = String(decoding: daemon.daemon.metrics.exposition(), as: UTF8.self)
+            let steps = Self.series(m, "ttad_adaptation_steps_total") ?? 0
+            let resets = m.split(separator: "\n").filter { $0.hasPrefix("ttad_adaptation_resets_total{") }
+                .compactMap { Double($0.split(separator: " ").last ?? "") }.reduce(0, +)
+            let rate = seconds > 0 ? steps / seconds : 0
+            print("adaptation: preset \(daemon.config.adaptation.preset.rawValue), \(Int(steps)) steps (\(String(format: "%.2f", rate)) steps/s), "
+                  + "\(Int(resets)) resets, prompt version \(Int(Self.series(m, "ttad_prompt_version") ?? 0))")
+        }
+    }
+
+    /// The value of an unlabelled series in a Prometheus exposition.
+    static func series(_ exposition: String, _ name: String) -> Double? {
+        for line in exposition.split(separator: "\n") where line.hasPrefix(name + " ") {
+            return Double(line.split(separator: " ").last ?? "")
+        }
+        return nil
     }
 
     private func finish(_ collector: PredictionCollector, expected: Int, title: String) throws {

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import TTADEvaluation
 import TTADProtocol
 import TTADZMQ
@@ -20,6 +21,8 @@ final class PredictionCollector {
     private var correct = 0, known = 0
 
     var received: Int { predictions.count + errorReasons.count }
+    /// `received`, readable from other threads (the sender's in-flight window).
+    let answered = SharedCount()
 
     /// `stream`: keep only outputs of this stream (others, like a connection probe, are ignored).
     init(socket: ZMQSocket, stream: String?, knownClasses: Int, expected: Int) {
@@ -29,6 +32,9 @@ final class PredictionCollector {
         predictions.reserveCapacity(min(expected, 2_000_000))
         t0 = clock.now
     }
+
+    /// Seconds since the collector was made (the start of the run).
+    var elapsedSeconds: Double { seconds() }
 
     private func seconds() -> Double {
         let d = (clock.now - t0).components
@@ -68,10 +74,16 @@ final class PredictionCollector {
             default:
                 continue
             }
+            answered.value.store(received, ordering: .releasing)
             let acc = known > 0 ? String(format: "acc %.1f%%", 100 * Double(correct) / Double(known)) : ""
             progress.update(received, note: errorReasons.isEmpty ? acc : "\(acc) errors \(errorReasons.count)")
         }
         progress.update(received, force: true)
         progress.finish()
     }
+}
+
+/// A count one thread writes and others read.
+final class SharedCount: Sendable {
+    let value = Atomic<Int>(0)
 }

@@ -14,6 +14,10 @@ struct ScenarioSender {
     var sendTimeout: Double = 60
     var endpoint: String
     var showProgress = true
+    /// When set, at most `window` samples are in flight: before sending sample k the sender
+    /// waits until `answered()` reaches k − window. `ttad eval` uses it so the daemon's ingest
+    /// queue never fills and the run does not lean on transport back-pressure.
+    var window: (limit: Int, answered: @Sendable () -> Int)? = nil
 
     struct Outcome {
         var sent: Int
@@ -44,6 +48,11 @@ struct ScenarioSender {
             header.label = .index(sample.label)
             let payload = try jpeg?.encode(image) ?? image.pixels
             let frames = encoder.encode(header: header, payload: payload)
+            if let window {
+                while sent - window.answered() >= window.limit, !StreamInterrupt.isRequested {
+                    Thread.sleep(forTimeInterval: 0.002)
+                }
+            }
             let waitStart = Date()
             var warned = false
             while !(try sock.send(frames)) {

@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Live-mode prediction latency with adaptation running vs without, side by side in one run: the
+# daemon (`ttad run`, live mode, the shipped default config with the preset set) is fed the
+# continual scenario at a fixed rate by `ttad stream`, and `ttad eval --endpoint` collects the
+# predictions and reports the latency percentiles of `latency_s` (arrival -> published).
+#
+#   tools/live_latency.sh [OUT] [RATE] [PER_DOMAIN]     # defaults /tmp/ttad-latency, 60/s, 150
+#
+# Prints one line per preset: p50/p90/p99/max latency and the ratio to frozen's.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+OUT=${1:-/tmp/ttad-latency}
+RATE=${2:-60}
+PER=${3:-150}
+swift build -c release --product ttad >&2
+T=.build/release/ttad
+mkdir -p "$OUT"
+port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+for p in frozen ttad; do
+  pin=$(port); pout=$(port)
+  sed -e "s|^folder = \"models/|folder = \"$PWD/deploy/models/|" -e '/^\[adaptation\]/,/^preset/d' \
+      -e "s|^endpoints = \[\"tcp://127.0.0.1:7755\"\]|endpoints = [\"tcp://127.0.0.1:$pin\"]|" \
+      -e "s|^endpoints = \[\"tcp://127.0.0.1:7756\"\]|endpoints = [\"tcp://127.0.0.1:$pout\"]|" \
+      -e 's|^enabled = true|enabled = false|' deploy/ttad.toml > "$OUT/$p.toml"
+  printf '\n[adaptation]\npreset = "%s"\n' "$p" >> "$OUT/$p.toml"
+  rm -rf "$OUT/state-$p"
+  "$T" run --config "$OUT/$p.toml" --state-dir "$OUT/state-$p" > "$OUT/$p-daemon.log" 2>&1 &
+  daemon=$!
+  sleep 3
+  n=$((PER * 10))
+  "$T" eval --endpoint "tcp://127.0.0.1:$pout" --count "$n" --only-stream lat --json "$OUT/$p.json" > "$OUT/$p-eval.log" 2>&1 &
+  ev=$!
+  sleep 1
+  "$T" stream --endpoint "tcp://127.0.0.1:$pin" --scenario continual --per-domain "$PER" --rate "$RATE" --stream lat \
+    > "$OUT/$p-stream.log" 2>&1
+  wait $ev || true
+  kill -TERM $daemon; wait $daemon || true
+done
+python3 - "$OUT" <<'EOF'
+import json, sys, os
+out = sys.argv[1]
+ref = None
+for p in ["frozen", "ttad"]:
+    r = json.load(open(os.path.join(out, p + ".json")))
+    l = r["latency"]
+    if ref is None:
+        ref = l
+    print(f"{p:7s} n={l['count']:5d}  p50 {1e3 * l['p50']:.1f} ms  p90 {1e3 * l['p90']:.1f} ms  p99 {1e3 * l['p99']:.1f} ms  "
+          f"max {1e3 * l['max']:.1f} ms  (p50 x{l['p50'] / ref['p50']:.2f}, p90 x{l['p90'] / ref['p90']:.2f}, "
+          f"p99 x{l['p99'] / ref['p99']:.2f})  accuracy {100 * r['accuracy']:.1f} %")
+EOF

@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# Every adaptation preset on the composed scenarios of `ttad stream`, through the real daemon in
+# deterministic mode (`ttad eval --config`), each compared sample by sample with the frozen model
+# (tools/compare_predictions.py). Writes per run: JSON report, predictions TSV, log, comparison;
+# and OUT/presets.md, the table of docs/benchmarks.md ("Adaptation"). Runs already in OUT are
+# kept; two copies side by side share the work (one per core), as tools/frozen_baselines.sh.
+#
+#   tools/preset_runs.sh [OUT]                 # default OUT=/tmp/ttad-presets
+#   PRESETS="frozen ttad" tools/preset_runs.sh  # which presets (frozen is always run: the reference)
+#   EXTRA='learning_rate = 0.003' tools/preset_runs.sh OUT   # extra [adaptation] keys for every preset
+set -euo pipefail
+cd "$(dirname "$0")/.."
+OUT=${1:-/tmp/ttad-presets}
+PRESETS=${PRESETS:-frozen ttad}
+swift build -c release --product ttad >&2
+T=.build/release/ttad
+mkdir -p "$OUT"
+
+# One config per preset: the shipped default with the preset set (paths made absolute).
+for p in frozen $PRESETS; do
+  sed -e "s|^folder = \"models/|folder = \"$PWD/deploy/models/|" -e '/^\[adaptation\]/,/^preset/d' deploy/ttad.toml > "$OUT/$p.toml.tmp"
+  printf '\n[adaptation]\npreset = "%s"\n%s\n' "$p" "${EXTRA:-}" >> "$OUT/$p.toml.tmp"
+  mv "$OUT/$p.toml.tmp" "$OUT/$p.toml"
+done
+
+run() {
+  local preset=$1 name=$2; shift 2
+  local base="$OUT/$preset-$name"
+  if [[ -s $base.json ]] || ! mkdir "$base.lock" 2>/dev/null; then return; fi
+  echo "== $preset $name: $*" >&2
+  if "$T" eval --config "$OUT/$preset.toml" --strict --timeout 120 --json "$base.json.tmp" --predictions-file "$base.tsv" \
+      --title "$preset: $name" "$@" > "$base.log" 2>&1; then
+    mv "$base.json.tmp" "$base.json"
+    tail -2 "$base.log" >&2
+  else
+    echo "$preset $name failed: see $base.log" >&2
+  fi
+  rmdir "$base.lock"
+}
+
+SCENARIOS=(
+  "clean|--scenario clean"
+  "continual|--scenario continual --per-domain 2000"
+  "gradual|--scenario gradual --per-domain 200 --severity-in-id"
+  "label-correlated|--scenario continual --per-domain 2000 --gamma 0.1"
+  "outliers|--scenario continual --per-domain 2000 --outliers 0.1"
+)
+for p in frozen $PRESETS; do
+  for s in "${SCENARIOS[@]}"; do
+    # shellcheck disable=SC2086
+    run "$p" "${s%%|*}" ${s#*|}
+  done
+done
+while compgen -G "$OUT/*.lock" > /dev/null; do sleep 5; done
+
+for p in $PRESETS; do
+  [[ $p == frozen ]] && continue
+  for s in "${SCENARIOS[@]}"; do
+    n=${s%%|*}
+    if [[ -s $OUT/frozen-$n.tsv && -s $OUT/$p-$n.tsv ]]; then
+      python3 tools/compare_predictions.py "$OUT/frozen-$n.tsv" "$OUT/$p-$n.tsv" --json "$OUT/$p-$n.compare.json" \
+        > "$OUT/$p-$n.compare.txt"
+    fi
+  done
+done
+python3 tools/summarize_presets.py "$OUT" $PRESETS > "$OUT/presets.md"
+echo "table: $OUT/presets.md" >&2
