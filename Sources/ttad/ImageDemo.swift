@@ -33,7 +33,9 @@ struct ImageDemo {
         let pool = ScenarioPool(labels: set.labels)
         let steps = try [ScenarioStep(nil, severity: 0)] + Corruption.allCases.map { try ScenarioStep($0, severity: severity) }
         let scenario = try Scenario(pool: pool, steps: steps, samplesPerStep: perDomain, seed: seed)
-        say("ttad demo: bundled model \(daemon.config.model.folder), \(classNames.count) classes")
+        say("ttad demo: bundled model \(daemon.config.model.folder), \(classNames.count) classes, "
+            + "adaptation preset \(daemon.config.adaptation.preset.rawValue)")
+        let preset = daemon.config.adaptation.preset.rawValue
         say("stream: Fashion-MNIST test images, clean then \(Corruption.allCases.count) corruptions at severity \(severity), "
             + "\(perDomain) per domain, raw 28×28 images over ZeroMQ to \(daemon.ingestEndpoint)")
 
@@ -103,8 +105,9 @@ struct ImageDemo {
         let total = rows.reduce(0) { $0 + $1.samples }
         let correct = rows.reduce(0) { $0 + $1.correct }
         let seconds = Date().timeIntervalSince(start)
-        say(String(format: "\n%d predictions, %d errors, overall accuracy %.1f %% (frozen model), %.0f samples/s end to end",
-                   total, errors, total > 0 ? 100 * Double(correct) / Double(total) : 0, Double(total) / max(seconds, 1e-9)))
+        say(String(format: "\n%d predictions, %d errors, overall accuracy %.1f %%", total, errors,
+                   total > 0 ? 100 * Double(correct) / Double(total) : 0)
+            + " (preset \(preset)), " + String(format: "%.0f samples/s end to end", Double(total) / max(seconds, 1e-9)))
     }
 
     private func drift(_ r: Row, rows: [Row]) -> Double {
