@@ -18,8 +18,7 @@ mkdir -p "$OUT"
 if [[ -z ${CONFIG:-} ]]; then
   # The shipped default with adaptation off (paths made absolute).
   CONFIG=$OUT/frozen.toml
-  sed -e "s|^folder = \"models/|folder = \"$PWD/deploy/models/|" -e '/^\[adaptation\]/,/^preset/d' deploy/ttad.toml > "$CONFIG"
-  printf '\n[adaptation]\npreset = "frozen"\n' >> "$CONFIG"
+  tools/preset_config.sh frozen > "$CONFIG"
 fi
 
 run() {

@@ -19,11 +19,10 @@ port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); 
 
 for p in frozen ttad; do
   pin=$(port); pout=$(port)
-  sed -e "s|^folder = \"models/|folder = \"$PWD/deploy/models/|" -e '/^\[adaptation\]/,/^preset/d' \
+  tools/preset_config.sh "$p" | sed \
       -e "s|^endpoints = \[\"tcp://127.0.0.1:7755\"\]|endpoints = [\"tcp://127.0.0.1:$pin\"]|" \
       -e "s|^endpoints = \[\"tcp://127.0.0.1:7756\"\]|endpoints = [\"tcp://127.0.0.1:$pout\"]|" \
-      -e 's|^enabled = true|enabled = false|' deploy/ttad.toml > "$OUT/$p.toml"
-  printf '\n[adaptation]\npreset = "%s"\n' "$p" >> "$OUT/$p.toml"
+      -e 's|^enabled = true|enabled = false|' > "$OUT/$p.toml"
   rm -rf "$OUT/state-$p"
   "$T" run --config "$OUT/$p.toml" --state-dir "$OUT/state-$p" > "$OUT/$p-daemon.log" 2>&1 &
   daemon=$!

@@ -18,9 +18,7 @@ mkdir -p "$OUT"
 
 # One config per preset: the shipped default with the preset set (paths made absolute).
 for p in frozen $PRESETS; do
-  sed -e "s|^folder = \"models/|folder = \"$PWD/deploy/models/|" -e '/^\[adaptation\]/,/^preset/d' deploy/ttad.toml > "$OUT/$p.toml.tmp"
-  printf '\n[adaptation]\npreset = "%s"\n%s\n' "$p" "${EXTRA:-}" >> "$OUT/$p.toml.tmp"
-  mv "$OUT/$p.toml.tmp" "$OUT/$p.toml"
+  tools/preset_config.sh "$p" "${EXTRA:-}" > "$OUT/$p.toml"
 done
 
 run() {

@@ -246,7 +246,10 @@ public final class Pipeline: @unchecked Sendable {
             metrics.adaptationLoss.set(Double(adapter.counters.lastLoss))
         }
         metrics.adaptationBankItems.set(Double(adapter.bank.count))
-        metrics.adaptationDistance.set(Double(adapter.learner.distanceFromSource()))
+        if adapter.counters.steps > stepsBefore || !resets.isEmpty {
+            // The affines change only on a step or a reset; the distance is a pass over all of them.
+            metrics.adaptationDistance.set(Double(adapter.learner.distanceFromSource()))
+        }
         metrics.promptVersion.set(Double(adapter.version))
         for r in resets {
             let d = r.decision
