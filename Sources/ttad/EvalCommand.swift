@@ -146,7 +146,8 @@ struct EvalCommand: ParsableCommand {
                 .compactMap { Double($0.split(separator: " ").last ?? "") }.reduce(0, +)
             let rate = seconds > 0 ? steps / seconds : 0
             print("adaptation: preset \(daemon.config.adaptation.preset.rawValue), \(Int(steps)) steps (\(String(format: "%.2f", rate)) steps/s), "
-                  + "\(Int(resets)) resets, prompt version \(Int(Self.series(m, "ttad_prompt_version") ?? 0))")
+                  + "\(Int(resets)) resets, prompt version \(Int(Self.series(m, "ttad_prompt_version") ?? 0)), "
+                  + "\(Int(Self.series(m, "ttad_adaptation_paused_samples_total") ?? 0)) samples paused (label-correlated)")
         }
     }
 

@@ -183,6 +183,7 @@ final class ConfigLoaderTests: XCTestCase {
             anchor_weight = 2.0
             update_every_samples = 32
             min_bank_items = 8
+            worker_cpu_budget = 0.25
             [adaptation.bank]
             capacity = 32
             max_bytes = 1048576
@@ -196,6 +197,9 @@ final class ConfigLoaderTests: XCTestCase {
             disagreement_bound = 0.6
             cooldown_samples = 100
             periodic_reset_samples = 64000
+            [adaptation.label_gate]
+            window = 4096
+            threshold = 0.2
             """, baseDirectory: "/")
         let a = c.adaptation
         XCTAssertEqual(a.preset, .ttad)
@@ -214,6 +218,9 @@ final class ConfigLoaderTests: XCTestCase {
         XCTAssertEqual(a.guardSettings.disagreementBound, 0.6)
         XCTAssertEqual(a.guardSettings.cooldownSamples, 100)
         XCTAssertEqual(a.guardSettings.periodicResetSamples, 64000)
+        XCTAssertEqual(a.workerCPUBudget, 0.25)
+        XCTAssertEqual(a.labelGate.window, 4096)
+        XCTAssertEqual(a.labelGate.threshold, 0.2)
         XCTAssertEqual(try ConfigLoader.parse(ConfigCheck.describe(c), baseDirectory: "/").adaptation, c.adaptation)
         XCTAssertEqual(try ConfigLoader.parse(minimal, baseDirectory: "/").adaptation.preset, .frozen, "frozen unless asked")
 
@@ -223,6 +230,12 @@ final class ConfigLoaderTests: XCTestCase {
         assertError(image + "[adaptation.bank]\ncapacty = 3\n", key: "adaptation.bank.capacty", contains: "unknown key")
         assertError(image + "[adaptation.guard]\nwindow = 2\n", key: "adaptation.guard.window", contains: "≥ 8")
         assertError(image + "[adaptation]\nlearning_rate = 0.0\n", key: "adaptation.learning_rate", contains: "> 0")
+        assertError(image + "[adaptation]\nworker_cpu_budget = 0\n", key: "adaptation.worker_cpu_budget", contains: "> 0")
+        assertError(image + "[adaptation]\nworker_cpu_budget = 1.5\n", key: "adaptation.worker_cpu_budget", contains: "1")
+        assertError(image + "[adaptation.label_gate]\nwindow = 8\n", key: "adaptation.label_gate.window", contains: "≥ 16")
+        assertError(image + "[adaptation.label_gate]\nthreshold = 1\n", key: "adaptation.label_gate.threshold", contains: "< 1")
+        XCTAssertEqual(try ConfigLoader.parse(image + "[adaptation.label_gate]\nwindow = 0\n", baseDirectory: "/").adaptation.labelGate.window, 0,
+                       "0 turns the gate off")
     }
 
     func testDeterministicModeNeedsLosslessIngest() throws {

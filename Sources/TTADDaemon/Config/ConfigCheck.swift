@@ -74,7 +74,7 @@ public enum ConfigCheck {
         let ad = c.adaptation, g = ad.guardSettings
         table("adaptation", [("preset", s(ad.preset.rawValue)), ("learning_rate", d(ad.learningRate)),
                              ("anchor_weight", d(ad.anchorWeight)), ("update_every_samples", "\(ad.updateEverySamples)"),
-                             ("min_bank_items", "\(ad.minBankItems)")])
+                             ("min_bank_items", "\(ad.minBankItems)"), ("worker_cpu_budget", d(ad.workerCPUBudget))])
         table("adaptation.bank", [("capacity", "\(ad.bank.capacity)"), ("max_bytes", "\(ad.bank.maxBytes)"),
                                   ("entropy_fraction", d(ad.bank.entropyFraction)),
                                   ("require_frozen_agreement", "\(ad.bank.requireFrozenAgreement)")])
@@ -82,6 +82,7 @@ public enum ConfigCheck {
                                    ("collapsed_class_count", "\(g.collapsedClassCount)"), ("top_share_margin", d(g.topShareMargin)),
                                    ("disagreement_bound", d(g.disagreementBound)), ("cooldown_samples", "\(g.cooldownSamples)"),
                                    ("periodic_reset_samples", "\(g.periodicResetSamples)")])
+        table("adaptation.label_gate", [("window", "\(ad.labelGate.window)"), ("threshold", d(ad.labelGate.threshold))])
         return out.joined(separator: "\n")
     }
 }

@@ -128,6 +128,7 @@ public enum ConfigLoader {
             if let v = try t.double("anchor_weight", min: 0, max: 1e6) { c.adaptation.anchorWeight = v }
             if let v = try t.int("update_every_samples", min: 1, max: 1 << 24) { c.adaptation.updateEverySamples = v }
             if let v = try t.int("min_bank_items", min: 1, max: 4096) { c.adaptation.minBankItems = v }
+            if let v = try t.double("worker_cpu_budget", min: 0, max: 1, exclusiveMin: true) { c.adaptation.workerCPUBudget = v }
             if var b = try t.subtable("bank") {
                 if let v = try b.int("capacity", min: 1, max: 4096) { c.adaptation.bank.capacity = v }
                 if let v = try b.int("max_bytes", min: 1024, max: 1 << 34) { c.adaptation.bank.maxBytes = v }
@@ -144,6 +145,17 @@ public enum ConfigLoader {
                 if let v = try g.int("cooldown_samples", min: 0, max: 1 << 30) { c.adaptation.guardSettings.cooldownSamples = v }
                 if let v = try g.int("periodic_reset_samples", min: 0, max: 1 << 40) { c.adaptation.guardSettings.periodicResetSamples = v }
                 try g.rejectUnknownKeys()
+            }
+            if var l = try t.subtable("label_gate") {
+                if let v = try l.int("window", min: 0, max: 1 << 20) {
+                    guard v == 0 || v >= 16 else { throw ConfigError(key: l.key("window"), "must be 0 (off) or ≥ 16, got \(v)") }
+                    c.adaptation.labelGate.window = v
+                }
+                if let v = try l.double("threshold", min: 0, max: 1, exclusiveMin: true) {
+                    guard v < 1 else { throw ConfigError(key: l.key("threshold"), "must be < 1 (the excess never reaches 1), got \(v)") }
+                    c.adaptation.labelGate.threshold = v
+                }
+                try l.rejectUnknownKeys()
             }
             try t.rejectUnknownKeys()
         }

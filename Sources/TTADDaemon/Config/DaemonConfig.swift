@@ -208,8 +208,11 @@ public struct AdaptationSection: Sendable, Equatable {
     public var updateEverySamples: Int = 16
     /// No step until the bank holds this many samples.
     public var minBankItems: Int = 16
+    /// Live mode: share of one core the adaptation worker may keep busy (it sleeps to stay under).
+    public var workerCPUBudget: Double = 0.5
     public var bank = AdaptationBankSection()
     public var guardSettings = AdaptationGuardSection()
+    public var labelGate = AdaptationLabelGateSection()
     public init() {}
 }
 
@@ -222,6 +225,15 @@ public struct AdaptationBankSection: Sendable, Equatable {
     public var entropyFraction: Double = 0.4
     /// Admission: the frozen model must predict the same class.
     public var requireFrozenAgreement: Bool = true
+    public init() {}
+}
+
+/// Pauses adaptation while the frozen predictions come in runs (label-correlated stream).
+public struct AdaptationLabelGateSection: Sendable, Equatable {
+    /// Samples of frozen predictions the test looks at; must exceed the runs (0 = off).
+    public var window: Int = 2048
+    /// Excess of equal neighbours over Σ p̂² above which adaptation pauses.
+    public var threshold: Double = 0.15
     public init() {}
 }
 

@@ -36,6 +36,11 @@ public final class BoundedQueue<Element>: @unchecked Sendable {
         return count_
     }
 
+    public var isClosed: Bool {
+        condition.lock(); defer { condition.unlock() }
+        return closed
+    }
+
     public var isFull: Bool {
         condition.lock(); defer { condition.unlock() }
         return count_ == capacity

@@ -71,6 +71,9 @@ public final class DaemonMetrics: Sendable {
     public let adaptationBankItems: Gauge
     public let adaptationDistance: Gauge
     public let adaptationResets: [ResetReason: Counter]
+    public let adaptationPausedSamples: Counter
+    public let adaptationDroppedSamples: Counter
+    public let adaptationLabelCorrelation: Gauge
     public let promptVersion: Gauge
 
     public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry(),
@@ -127,7 +130,7 @@ public final class DaemonMetrics: Sendable {
         outlierThreshold = r.makeGauge(descriptor: desc("ttad_outlier_threshold", "Outlier-score threshold in effect (fixed or calibrated); NaN while calibrating or when flagging is off."))
         outliersFlagged = r.makeCounter(descriptor: desc("ttad_outliers_flagged_total", "Predictions flagged as outliers (score above the threshold)."))
         adaptationSteps = r.makeCounter(descriptor: desc("ttad_adaptation_steps_total", "Adaptation steps applied (each replays the memory bank once)."))
-        adaptationStepDuration = r.makeValueHistogram(descriptor: desc("ttad_adaptation_step_duration_seconds", "Time of the adaptation that followed a batch, when it took a step."), buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5])
+        adaptationStepDuration = r.makeValueHistogram(descriptor: desc("ttad_adaptation_step_duration_seconds", "Time of one adaptation step (the memory bank replayed once, forward and backward)."), buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5])
         adaptationLoss = r.makeGauge(descriptor: desc("ttad_adaptation_loss", "Self-weighted entropy of the last adaptation step (nats)."))
         adaptationBankItems = r.makeGauge(descriptor: desc("ttad_adaptation_bank_items", "Samples in the adaptation memory bank."))
         adaptationDistance = r.makeGauge(descriptor: desc("ttad_adaptation_distance_from_source", "L2 distance of the adapted parameters from the source model's."))
@@ -136,6 +139,9 @@ public final class DaemonMetrics: Sendable {
             resets[reason] = r.makeCounter(descriptor: desc("ttad_adaptation_resets_total", "Resets of the adapted parameters to the source by the collapse guard, by reason."), labels: [("reason", reason.label)])
         }
         adaptationResets = resets
+        adaptationPausedSamples = r.makeCounter(descriptor: desc("ttad_adaptation_paused_samples_total", "Samples during which adaptation paused because the frozen predictions came in runs of one class (a label-correlated stream)."))
+        adaptationDroppedSamples = r.makeCounter(descriptor: desc("ttad_adaptation_dropped_samples_total", "Live mode: predicted samples the adaptation worker never observed because it was behind (its queue was full). Their predictions were published as usual."))
+        adaptationLabelCorrelation = r.makeGauge(descriptor: desc("ttad_adaptation_label_correlation", "Excess of equal neighbouring frozen predictions over chance in the label gate's window (about 0 for an exchangeable stream); NaN until the window is full."))
         promptVersion = r.makeGauge(descriptor: desc("ttad_prompt_version", "Version of the adapted parameters predictions are made with (0: the source model)."))
     }
 

@@ -25,20 +25,28 @@ struct AdaptationReset {
 /// samples replays the whole bank through one anchored LayerNorm step. A guard trigger puts
 /// the source affines back, empties the bank and starts the cool-down.
 ///
+/// While the frozen predictions come in runs of one class (`LabelCorrelationGate`), nothing is
+/// admitted and no step is taken: the affines stay as they are until the stream mixes again.
+///
 /// The version counts changes of the adapted parameters (steps and resets); every prediction
-/// carries the version it was made with. Owned by the processing thread.
+/// carries the version it was made with. Owned by one thread: the processing thread in
+/// deterministic mode, the `AdaptationWorker` in live mode.
 final class ImageAdapter {
     let settings: AdaptationSection
     let learner: VisionNormLearner
     private(set) var bank: MemoryBank<BankSample>
     private(set) var admission: BankAdmission
     private(set) var guardian: CollapseGuard
+    private(set) var labelGate: LabelCorrelationGate
     private(set) var version = 0
     private(set) var counters = AdaptationCounters()
     private var samplesSinceStep = 0
     private var pendingLoss: Float?
     private var pendingNonFinite = false
     private let replayPixels: FloatBuffer
+    /// What happened since `takeReport` was last called.
+    private var report = AdaptationReport()
+    private var parametersChanged = false
 
     /// Identifies settings whose state can be continued across a restart.
     let stateKey: String
@@ -58,6 +66,8 @@ final class ImageAdapter {
             classCount: c, entropyFloor: g.entropyFloor, window: g.window, collapsedClassCount: g.collapsedClassCount,
             topShareMargin: g.topShareMargin, disagreementBound: g.disagreementBound, cooldown: g.cooldownSamples,
             periodicInterval: g.periodicResetSamples))
+        labelGate = LabelCorrelationGate(configuration: try LabelCorrelationGate.Configuration(
+            classCount: c, window: settings.labelGate.window, threshold: settings.labelGate.threshold))
         replayPixels = FloatBuffer(count: settings.bank.capacity * learner.imageFloatCount)
         stateKey = "\(settings) model=\(model.folder) classes=\(classes.names)"
     }
@@ -65,8 +75,11 @@ final class ImageAdapter {
     /// Observes one predicted sample (`sample` builds its bank copy, called only on admission);
     /// returns a reset when the guard fired.
     func observe(sample: () -> BankSample, result r: ClassificationResult, frozenClass: Int, isOutlier: Bool) -> AdaptationReset? {
+        // The frozen class, not the adapted one: adaptation must not be able to bend its own gate.
+        try? labelGate.observe(frozenClass)
+        if labelGate.isCorrelated { report.pausedSamples += 1 }
         let decision = admission.evaluate(entropy: r.entropy, adaptedClass: r.predicted, frozenClass: frozenClass, isOutlier: isOutlier)
-        if decision.isAdmitted, guardian.shouldAdapt {
+        if decision.isAdmitted, guardian.shouldAdapt, !labelGate.isCorrelated {
             // Entropy is the item's uncertainty in RoTTA's score; the payload size its cost.
             let item = sample()
             if let outcome = try? bank.insert(item, classIndex: r.predicted, uncertainty: r.entropy,
@@ -84,12 +97,17 @@ final class ImageAdapter {
         bank.removeAll()
         samplesSinceStep = 0
         version += 1
-        return AdaptationReset(decision: reset, promptVersion: version)
+        parametersChanged = true
+        let r = AdaptationReset(decision: reset, promptVersion: version)
+        report.resets.append(r)
+        return r
     }
 
-    /// Whether a step is due now.
+    /// Whether a step is due now. Paused (the affines kept as they are) while the stream is
+    /// label-correlated: a bank filled from one class's run teaches its confusions.
     var stepDue: Bool {
-        samplesSinceStep >= settings.updateEverySamples && guardian.shouldAdapt && bank.count >= settings.minBankItems
+        samplesSinceStep >= settings.updateEverySamples && guardian.shouldAdapt && !labelGate.isCorrelated
+            && bank.count >= settings.minBankItems
     }
 
     /// Replays the bank: `preprocess` writes item i's pixels into the buffer it is given and
@@ -102,17 +120,36 @@ final class ImageAdapter {
             if preprocess(item.payload, UnsafeMutableBufferPointer(start: replayPixels.pointer + rows * n, count: n)) { rows += 1 }
         }
         guard rows > 0 else { return nil }
+        let t0 = DispatchTime.now().uptimeNanoseconds
         let result = learner.step(images: replayPixels.pointer, batch: rows)
         if result.applied {
             version += 1
             counters.steps += 1
             pendingLoss = result.loss
+            parametersChanged = true
+            report.stepSeconds.append(Double(DispatchTime.now().uptimeNanoseconds &- t0) / 1e9)
+            report.lastLoss = result.loss
         } else {
             counters.stepsUndone += 1
             pendingNonFinite = true
         }
         counters.lastLoss = result.loss
         return result
+    }
+
+    /// What adaptation did since the last call, with the current levels.
+    func takeReport() -> AdaptationReport {
+        var r = report
+        report = AdaptationReport()
+        r.bankItems = bank.count
+        r.labelCorrelation = labelGate.excess ?? .nan
+        r.version = version
+        if parametersChanged {
+            // A pass over all affines: only when a step or reset changed them.
+            r.distanceFromSource = learner.distanceFromSource()
+            parametersChanged = false
+        }
+        return r
     }
 
     // MARK: - Checkpoint
@@ -123,6 +160,7 @@ final class ImageAdapter {
         var bank: MemoryBank<BankSample>
         var admission: BankAdmission
         var guardian: CollapseGuard
+        var labelGate: LabelCorrelationGate
         var version: Int
         var counters: AdaptationCounters
         var samplesSinceStep: Int
@@ -130,7 +168,7 @@ final class ImageAdapter {
 
     func state() -> State {
         State(key: stateKey, learner: learner.state(), bank: bank, admission: admission, guardian: guardian,
-              version: version, counters: counters, samplesSinceStep: samplesSinceStep)
+              labelGate: labelGate, version: version, counters: counters, samplesSinceStep: samplesSinceStep)
     }
 
     /// Continues from `s` when it was written with the same settings, model and classes;
@@ -138,14 +176,17 @@ final class ImageAdapter {
     func restore(_ s: State) -> String? {
         guard s.key == stateKey else { return "adaptation settings, model or classes changed since the checkpoint" }
         guard s.bank.configuration == bank.configuration, s.admission.configuration == admission.configuration,
-              s.guardian.configuration == guardian.configuration else { return "bank or guard settings changed" }
+              s.guardian.configuration == guardian.configuration, s.labelGate.configuration == labelGate.configuration
+        else { return "bank, guard or label-gate settings changed" }
         do { try learner.restore(s.learner) } catch { return "\(error)" }
         bank = s.bank
         admission = s.admission
         guardian = s.guardian
+        labelGate = s.labelGate
         version = s.version
         counters = s.counters
         samplesSinceStep = s.samplesSinceStep
+        parametersChanged = true
         return nil
     }
 }

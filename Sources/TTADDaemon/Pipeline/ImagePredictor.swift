@@ -7,11 +7,13 @@ import TTADProtocol
 /// CLIPImageProcessor into one batch buffer, runs the CLIP image tower on the whole batch and
 /// scores the image embeddings against the class-prompt embeddings from the text tower.
 ///
-/// With the `ttad` preset the image tower runs the adapted LayerNorms, the source tower gives the
-/// frozen prediction the adapter's admission and guard compare against (skipped while the
-/// adapted parameters equal the source), and the batch's payloads are kept until
-/// `adaptAfterBatch` so admitted samples can enter the bank. With `tda` the TDA cache re-scores
-/// every classified sample.
+/// With the `ttad` preset the image tower runs the adapted LayerNorms and the batch's payloads
+/// are kept until `adaptAfterBatch` so admitted samples can enter the bank. In deterministic
+/// mode the adapter runs inline: the source tower gives the frozen prediction its admission and
+/// guard compare against (skipped while the adapted parameters equal the source), and a due
+/// step runs before the next batch. In live mode the batch goes to the `AdaptationWorker`
+/// instead, and each batch is predicted with the newest affines the worker has published.
+/// With `tda` the TDA cache re-scores every classified sample.
 ///
 /// Owned by the processing thread. Batch buffers are allocated once at `maxBatch`; the decoder
 /// and preprocessor reuse their own buffers, so steady state allocates only inside libjpeg/libpng.
@@ -20,7 +22,12 @@ final class ImagePredictor: Predictor {
     let classNames: [String]
     let classPrompts: ClassPromptEncoder
     private(set) var classifier: EmbeddingClassifier
-    let adapter: ImageAdapter?
+    /// Deterministic mode's inline adapter.
+    private let adapter: ImageAdapter?
+    /// Live mode's adaptation thread (owns its own adapter).
+    private let worker: AdaptationWorker?
+    /// The learner predictions run through (the adapter's own in deterministic mode).
+    private let adapted: VisionNormLearner?
     let tda: TDAAdapter?
     private let frozenClassifier: EmbeddingClassifier?
     private let frozenFeatures: FloatBuffer?
@@ -32,6 +39,7 @@ final class ImagePredictor: Predictor {
     private let vision: CLIPVisionEncoder
     private let imageDecoder: ImageDecoder
     private let preprocessor: ImagePreprocessor
+    private let replay: ReplayDecoder
     private let maxBatch: Int
     private let pixels: FloatBuffer
     private let features: FloatBuffer
@@ -40,7 +48,7 @@ final class ImagePredictor: Predictor {
     private(set) var count = 0
 
     init(model: CLIPModel, classNames: [String], template: String, logitScale: Float, topK: Int, maxBatch: Int,
-         decodeLimits: ImageDecodeLimits, adaptation: AdaptationSection? = nil) throws {
+         decodeLimits: ImageDecodeLimits, adaptation: AdaptationSection? = nil, live: Bool = false) throws {
         self.model = model
         self.classNames = classNames
         classPrompts = try ClassPromptEncoder(model: model, classNames: classNames, template: template)
@@ -49,11 +57,29 @@ final class ImagePredictor: Predictor {
         tda = adaptation?.preset == .tda
             ? try TDAAdapter(classes: classes, logitScale: logitScale, topK: topK, model: model.folder) : nil
         if let adaptation, adaptation.preset == .ttad {
-            adapter = try ImageAdapter(settings: adaptation, model: model, classes: classes, logitScale: logitScale)
-            frozenClassifier = EmbeddingClassifier(classes: classes, logitScale: logitScale, topK: 1, maxBatch: maxBatch)
-            frozenFeatures = FloatBuffer(count: maxBatch * model.config.projectionDim)
+            let a = try ImageAdapter(settings: adaptation, model: model, classes: classes, logitScale: logitScale)
+            if live {
+                adapter = nil
+                worker = AdaptationWorker(adapter: a, classes: classes, logitScale: logitScale, maxBatch: maxBatch,
+                                          decodeLimits: decodeLimits, preprocessing: model.preprocessing,
+                                          cpuBudget: adaptation.workerCPUBudget)
+                // Same construction as the adapter's: only its affines are ever changed (by refresh).
+                adapted = VisionNormLearner(model: model, classEmbeddings: classes, logitScale: logitScale,
+                                            learningRate: adaptation.learningRate, anchorWeight: Float(adaptation.anchorWeight),
+                                            weightTotal: Float(adaptation.bank.capacity))
+                frozenClassifier = nil
+                frozenFeatures = nil
+            } else {
+                adapter = a
+                worker = nil
+                adapted = a.learner
+                frozenClassifier = EmbeddingClassifier(classes: classes, logitScale: logitScale, topK: 1, maxBatch: maxBatch)
+                frozenFeatures = FloatBuffer(count: maxBatch * model.config.projectionDim)
+            }
         } else {
             adapter = nil
+            worker = nil
+            adapted = nil
             frozenClassifier = nil
             frozenFeatures = nil
         }
@@ -63,6 +89,7 @@ final class ImagePredictor: Predictor {
         vision = model.makeVisionEncoder()
         imageDecoder = ImageDecoder(limits: decodeLimits)
         preprocessor = ImagePreprocessor(config: model.preprocessing)
+        replay = ReplayDecoder(limits: decodeLimits, preprocessing: model.preprocessing)
         self.maxBatch = maxBatch
         pixels = FloatBuffer(count: maxBatch * vision.imageFloatCount)
         features = FloatBuffer(count: maxBatch * model.config.projectionDim)
@@ -103,7 +130,7 @@ final class ImagePredictor: Predictor {
         }
         let n = vision.imageFloatCount
         preprocessor.process(decoded, into: UnsafeMutableBufferPointer(start: pixels.pointer + count * n, count: n))
-        if adapter != nil {
+        if adapted != nil {
             payloads[count] = payload           // a reference, not a copy
             encodings[count] = header.encoding
             shapes[count] = header.shape
@@ -125,6 +152,9 @@ final class ImagePredictor: Predictor {
             }
             frozenClassifier.classify(batch: UnsafeBufferPointer(start: frozenFeatures.pointer, count: count * p), count: count,
                                       results: &frozenResults)
+        } else if let worker, let adapted {
+            batchVersion = worker.refresh(adapted, current: batchVersion)
+            adapted.encode(images: pixels.pointer, batch: count, features: features.pointer)
         } else {
             vision.encode(images: pixels.pointer, batch: count, features: features.pointer)
         }
@@ -143,6 +173,7 @@ final class ImagePredictor: Predictor {
 
     func adaptationState() -> AdaptationCheckpoint? {
         if let adapter { return AdaptationCheckpoint(ttad: adapter.state(), tda: nil) }
+        if let worker { return worker.state().map { AdaptationCheckpoint(ttad: $0, tda: nil) } }
         if let tda { return AdaptationCheckpoint(ttad: nil, tda: tda.state()) }
         return nil
     }
@@ -151,6 +182,10 @@ final class ImagePredictor: Predictor {
         if let adapter {
             guard let t = s.ttad else { return "the checkpoint holds another preset's state" }
             return adapter.restore(t)
+        }
+        if let worker {
+            guard let t = s.ttad else { return "the checkpoint holds another preset's state" }
+            return worker.restore(t)
         }
         if let tda {
             guard let t = s.tda else { return "the checkpoint holds another preset's state" }
@@ -161,41 +196,35 @@ final class ImagePredictor: Predictor {
         return "this daemon does not adapt"
     }
 
-    func adaptAfterBatch(outliers: [Bool]) -> [AdaptationReset] {
-        guard let adapter else { return [] }
-        var resets: [AdaptationReset] = []
+    func adaptAfterBatch(outliers: [Bool]) {
+        defer { for i in 0..<count { payloads[i] = [] } }
+        let outlier = { (i: Int) in i < outliers.count && outliers[i] }
+        if let worker {
+            worker.submit(AdaptationWorker.Job(payloads: Array(payloads[0..<count]), encodings: Array(encodings[0..<count]),
+                                               shapes: shapes[0..<count].map { $0.map { Array($0) } },
+                                               results: Array(results[0..<count]), outliers: (0..<count).map(outlier)))
+            return
+        }
+        guard let adapter else { return }
         for i in 0..<count {
             let sample = { BankSample(encoding: self.encodings[i].rawValue, shape: self.shapes[i].map { Array($0) }, bytes: Data(self.payloads[i])) }
-            if let r = adapter.observe(sample: sample, result: results[i], frozenClass: frozenResults[i].predicted,
-                                       isOutlier: i < outliers.count && outliers[i]) {
-                resets.append(r)
-            }
+            _ = adapter.observe(sample: sample, result: results[i], frozenClass: frozenResults[i].predicted, isOutlier: outlier(i))
             if adapter.stepDue {
-                _ = adapter.step { item, out in self.preprocessForReplay(item, into: out) }
+                _ = adapter.step { item, out in self.replay.preprocess(item, into: out) }
             }
         }
-        for i in 0..<count { payloads[i] = [] }
-        return resets
     }
 
-    /// Decodes a bank item again and preprocesses it into `out` (one image's floats).
-    private func preprocessForReplay(_ item: BankSample, into out: UnsafeMutableBufferPointer<Float>) -> Bool {
-        do {
-            switch SampleEncoding(rawValue: item.encoding) {
-            case .jpeg?, .png?:
-                try imageDecoder.decode(Array(item.bytes), into: &decoded)
-            case .rawU8HWC?:
-                guard let s = item.shape, s.count == 3 else { return false }
-                try item.bytes.withUnsafeBytes { raw in
-                    try imageDecoder.decodeRaw(raw, width: s[1], height: s[0], channels: s[2], into: &decoded)
-                }
-            default:
-                return false
-            }
-        } catch { return false }
-        preprocessor.process(decoded, into: out)
-        return true
+    var adaptsByGradient: Bool { adapted != nil }
+
+    func takeAdaptationReport() -> AdaptationReport? {
+        if let worker { return worker.takeReport() }
+        return adapter?.takeReport()
     }
+
+    func startAdaptation() { worker?.start() }
+
+    func stopAdaptation(timeout: Double) -> Bool { worker?.finish(timeout: timeout) ?? true }
 
     var featureDimension: Int { model.config.projectionDim }
 

@@ -60,6 +60,7 @@ public final class Pipeline: @unchecked Sendable {
     }
 
     public func start() {
+        predictor.startAdaptation()
         let t = Thread { [self] in
             self.run()
             self.finished.signal()
@@ -135,7 +136,8 @@ public final class Pipeline: @unchecked Sendable {
                         enqueue(outputs.drift(drift!.record(tsS: Date().timeIntervalSince1970, metrics: metrics)))
                     }
                 }
-                if predictor.adapter != nil { adapt(outliers: flagged) } else { metrics.promptVersion.set(Double(version)) }
+                predictor.adaptAfterBatch(outliers: flagged)
+                if predictor.adaptsByGradient { report(predictor.takeAdaptationReport()) } else { metrics.promptVersion.set(Double(version)) }
                 counters.samplesProcessed += Int64(accepted.count)
                 sinceCheckpoint += accepted.count
                 metrics.samplesProcessed.increment(by: Int64(accepted.count))
@@ -143,6 +145,8 @@ public final class Pipeline: @unchecked Sendable {
                 metrics.batchDuration.record(Double(DispatchTime.now().uptimeNanoseconds &- t0) / 1e9)
                 metrics.ingestQueueDepth.set(Double(ingestQueue.count))
             }
+            // Live mode: steps and resets the worker finished while no sample came in.
+            if items.isEmpty && predictor.adaptsByGradient { report(predictor.takeAdaptationReport()) }
             for e in gapEvents.due(now: now) { enqueue(outputs.event(e)) }
             if !items.isEmpty { wakeIO() }
             if sinceCheckpoint >= config.state.checkpointEverySamples
@@ -153,6 +157,8 @@ public final class Pipeline: @unchecked Sendable {
             }
             if !alive { break }
         }
+        if !predictor.stopAdaptation(timeout: 10) { logger.error("adaptation worker did not finish in time") }
+        if predictor.adaptsByGradient { report(predictor.takeAdaptationReport()) }
     }
 
     /// Validates one raw message; returns its header once its embedding sits in the predictor's
@@ -233,24 +239,22 @@ public final class Pipeline: @unchecked Sendable {
         wakeIO()
     }
 
-    /// Adapts on the batch just published (predictions never wait for more than this batch's
-    /// step) and publishes every collapse reset as an `event`.
-    private func adapt(outliers flagged: [Bool]) {
-        guard let adapter = predictor.adapter else { return }
-        let stepsBefore = adapter.counters.steps
-        let t0 = DispatchTime.now().uptimeNanoseconds
-        let resets = predictor.adaptAfterBatch(outliers: flagged)
-        if adapter.counters.steps > stepsBefore {
-            metrics.adaptationSteps.increment(by: Int64(adapter.counters.steps - stepsBefore))
-            metrics.adaptationStepDuration.record(Double(DispatchTime.now().uptimeNanoseconds &- t0) / 1e9)
-            metrics.adaptationLoss.set(Double(adapter.counters.lastLoss))
+    /// Turns what adaptation did into metrics, and every collapse reset into a log line and an
+    /// `event`.
+    private func report(_ r: AdaptationReport?) {
+        guard let r else { return }
+        if !r.stepSeconds.isEmpty {
+            metrics.adaptationSteps.increment(by: Int64(r.stepSeconds.count))
+            for t in r.stepSeconds { metrics.adaptationStepDuration.record(t) }
         }
-        metrics.adaptationBankItems.set(Double(adapter.bank.count))
-        if adapter.counters.steps > stepsBefore || !resets.isEmpty {
-            // The affines change only on a step or a reset; the distance is a pass over all of them.
-            metrics.adaptationDistance.set(Double(adapter.learner.distanceFromSource()))
-        }
-        metrics.promptVersion.set(Double(adapter.version))
+        if let loss = r.lastLoss { metrics.adaptationLoss.set(Double(loss)) }
+        if let n = r.bankItems { metrics.adaptationBankItems.set(Double(n)) }
+        if let d = r.distanceFromSource { metrics.adaptationDistance.set(Double(d)) }
+        if let v = r.version { metrics.promptVersion.set(Double(v)) }
+        if let x = r.labelCorrelation { metrics.adaptationLabelCorrelation.set(x) }
+        if r.pausedSamples > 0 { metrics.adaptationPausedSamples.increment(by: Int64(r.pausedSamples)) }
+        if r.droppedSamples > 0 { metrics.adaptationDroppedSamples.increment(by: Int64(r.droppedSamples)) }
+        let resets = r.resets
         for r in resets {
             let d = r.decision
             metrics.adaptationResets[d.reason]?.increment()

@@ -24,11 +24,17 @@ protocol Predictor: AnyObject {
     func features(at i: Int) -> UnsafeBufferPointer<Float>
     /// Version of the adapted parameters the last batch was predicted with (0: the source).
     var promptVersion: Int { get }
-    /// Runs online adaptation on the last finished batch (`outliers[i]` for its i-th sample);
-    /// returns the collapse resets it made. Nothing when the mode does not adapt.
-    func adaptAfterBatch(outliers: [Bool]) -> [AdaptationReset]
-    /// The gradient adapter, when the preset is `ttad` (metrics read its counters).
-    var adapter: ImageAdapter? { get }
+    /// Hands the last finished batch to online adaptation (`outliers[i]` for its i-th sample):
+    /// inline in deterministic mode, to the adaptation worker in live mode.
+    func adaptAfterBatch(outliers: [Bool])
+    /// Whether the preset adapts by gradient (the `ttad` preset) and so produces reports.
+    var adaptsByGradient: Bool { get }
+    /// What gradient adaptation did since the last call; nil when there is nothing to report.
+    func takeAdaptationReport() -> AdaptationReport?
+    /// Starts live mode's adaptation worker (after any restore).
+    func startAdaptation()
+    /// Lets the adaptation worker finish what it was handed; false if it did not in time.
+    func stopAdaptation(timeout: Double) -> Bool
     /// What adaptation keeps, for the checkpoint; nil when nothing adapts.
     func adaptationState() -> AdaptationCheckpoint?
     /// Continues from a checkpoint's adaptation state; returns why not when it does not fit.
@@ -37,8 +43,11 @@ protocol Predictor: AnyObject {
 
 extension Predictor {
     var promptVersion: Int { 0 }
-    func adaptAfterBatch(outliers: [Bool]) -> [AdaptationReset] { [] }
-    var adapter: ImageAdapter? { nil }
+    func adaptAfterBatch(outliers: [Bool]) {}
+    var adaptsByGradient: Bool { false }
+    func takeAdaptationReport() -> AdaptationReport? { nil }
+    func startAdaptation() {}
+    func stopAdaptation(timeout: Double) -> Bool { true }
     func adaptationState() -> AdaptationCheckpoint? { nil }
     func restoreAdaptation(_ s: AdaptationCheckpoint) -> String? { "this daemon does not adapt" }
 }

@@ -28,7 +28,7 @@ enum PredictorFactory {
                                           logitScale: scale, topK: min(c.classifier.topK, names.count),
                                           maxBatch: c.classifier.maxBatch,
                                           decodeLimits: ImageDecodeLimits(maxSide: c.protocolLimits.maxImageSide),
-                                          adaptation: c.adaptation)
+                                          adaptation: c.adaptation, live: !c.daemon.deterministic)
             } catch {
                 throw ConfigError(key: "model.class_names", "\(error)")
             }

@@ -1,0 +1,218 @@
+import Foundation
+import TTADEngine
+import TTADModel
+import TTADProtocol
+
+/// Live mode's adaptation: its own thread runs everything the `ttad` preset does besides
+/// predicting — the frozen model's prediction of each sample (the reference for admission, the
+/// collapse guard and the label gate), the bank, and the replay steps — so a prediction never
+/// waits for a step.
+///
+/// Hand-off: after publishing a batch the processing thread `submit`s it (payloads are
+/// references, nothing is copied) and never blocks: when the worker is behind and its queue is
+/// full the batch is not observed, and that is counted (`droppedSamples`). After every step or
+/// reset the worker copies the new LayerNorm affines into a published set under a lock; the
+/// processing thread `refresh`es its prediction learner from it between batches (a few thousand
+/// floats), so every batch is predicted with one consistent version and carries its number.
+///
+/// CPU budget: after each batch it processed the worker sleeps so that its busy time stays
+/// under `cpuBudget` of one core (1 = never sleep). What it cannot get to within the budget
+/// piles up in the queue and is then dropped, never waited for.
+///
+/// State: the adapter (bank, optimizer, guard, gate) belongs to the worker thread. For periodic
+/// checkpoints it leaves a snapshot at most `snapshotInterval` seconds old after each batch;
+/// `finish` drains the queue and hands back the adapter itself for the final checkpoint.
+final class AdaptationWorker: @unchecked Sendable {
+    struct Job: Sendable {
+        var payloads: [[UInt8]]
+        var encodings: [SampleEncoding]
+        var shapes: [[Int]?]
+        var results: [ClassificationResult]
+        var outliers: [Bool]
+        var count: Int { results.count }
+    }
+
+    private let adapter: ImageAdapter
+    private let replay: ReplayDecoder
+    private let frozenClassifier: EmbeddingClassifier
+    private let pixels: FloatBuffer
+    private let frozenFeatures: FloatBuffer
+    private var frozenResults: [ClassificationResult] = []
+    private let maxBatch: Int
+    private let jobs: BoundedQueue<Job>
+    let cpuBudget: Double
+    let snapshotInterval: Double
+
+    // Shared with the processing thread; guarded by `lock`.
+    private let lock = NSLock()
+    private let published: [FloatBuffer]
+    private var publishedVersion: Int
+    private var outbox = AdaptationReport()
+    private var snapshot: ImageAdapter.State?
+    private var snapshotTime = 0.0
+    private var finished = false
+
+    private var observedSinceSnapshot = false    // worker thread only
+    private var thread: Thread?
+    private let done = DispatchSemaphore(value: 0)
+    /// Signalled by `finish` to cut a budget sleep short.
+    private let wake = DispatchSemaphore(value: 0)
+
+    init(adapter: ImageAdapter, classes: ClassEmbeddings, logitScale: Float, maxBatch: Int, decodeLimits: ImageDecodeLimits,
+         preprocessing: ImagePreprocessorConfig, queueCapacity: Int = 64, cpuBudget: Double, snapshotInterval: Double = 0.5) {
+        precondition(cpuBudget > 0 && cpuBudget <= 1 && maxBatch > 0 && queueCapacity > 0)
+        self.adapter = adapter
+        replay = ReplayDecoder(limits: decodeLimits, preprocessing: preprocessing)
+        frozenClassifier = EmbeddingClassifier(classes: classes, logitScale: logitScale, topK: 1, maxBatch: maxBatch)
+        pixels = FloatBuffer(count: maxBatch * adapter.learner.imageFloatCount)
+        frozenFeatures = FloatBuffer(count: maxBatch * adapter.learner.config.projectionDim)
+        self.maxBatch = maxBatch
+        jobs = BoundedQueue(capacity: queueCapacity)
+        self.cpuBudget = cpuBudget
+        self.snapshotInterval = snapshotInterval
+        published = adapter.learner.trainer.layerNorms.map { q in let b = FloatBuffer(count: q.value.count); b.copy(from: q.value); return b }
+        publishedVersion = adapter.version
+        snapshot = adapter.state()
+    }
+
+    /// Continues from a checkpoint; only before `start`. Returns why not when it does not fit.
+    func restore(_ s: ImageAdapter.State) -> String? {
+        precondition(thread == nil, "restore before start")
+        return adapter.restore(s)
+    }
+
+    /// Starts the thread. Before this the adapter may be restored from a checkpoint.
+    func start() {
+        lock.lock()
+        for (i, q) in adapter.learner.trainer.layerNorms.enumerated() { published[i].copy(from: q.value) }
+        publishedVersion = adapter.version
+        snapshot = adapter.state()
+        lock.unlock()
+        let t = Thread { [self] in
+            self.run()
+            self.done.signal()
+        }
+        t.name = "ttad-adaptation"
+        t.stackSize = 4 << 20
+        thread = t
+        t.start()
+    }
+
+    /// Processing thread: hands over a predicted batch. Never blocks.
+    func submit(_ job: Job) {
+        guard job.count > 0 else { return }
+        if jobs.offer(job, evictOldest: false) != .accepted {
+            lock.lock(); outbox.droppedSamples += job.count; lock.unlock()
+        }
+    }
+
+    /// Processing thread: brings `learner`'s affines up to the newest published version if
+    /// `current` is older; returns the version `learner` now holds.
+    func refresh(_ learner: VisionNormLearner, current: Int) -> Int {
+        lock.lock(); defer { lock.unlock() }
+        guard publishedVersion != current else { return current }
+        for (i, q) in learner.trainer.layerNorms.enumerated() { q.value.copy(from: published[i]) }
+        return publishedVersion
+    }
+
+    /// What adaptation did since the last call; nil when nothing happened.
+    func takeReport() -> AdaptationReport? {
+        lock.lock(); defer { lock.unlock() }
+        guard !outbox.isEmpty else { return nil }
+        let r = outbox
+        outbox = AdaptationReport()
+        return r
+    }
+
+    /// The adaptation state for a checkpoint: the adapter's own once `finish` has returned,
+    /// otherwise the snapshot the worker left after a recent batch.
+    func state() -> ImageAdapter.State? {
+        lock.lock(); defer { lock.unlock() }
+        return finished ? adapter.state() : snapshot
+    }
+
+    /// Processes what is queued, then ends the thread. Returns false if it did not end within
+    /// `timeout` seconds (what was still queued is then dropped and counted).
+    @discardableResult
+    func finish(timeout: Double) -> Bool {
+        jobs.close()
+        wake.signal()
+        var ended = thread == nil || done.wait(timeout: .now() + timeout) == .success
+        if !ended {
+            let left = jobs.removeAll()
+            lock.lock(); outbox.droppedSamples += left; lock.unlock()
+            ended = done.wait(timeout: .now() + 5) == .success
+        }
+        if ended { lock.lock(); finished = true; lock.unlock() }
+        return ended
+    }
+
+    // MARK: - Worker thread
+
+    private func run() {
+        var batch: [Job] = []
+        while true {
+            batch.removeAll(keepingCapacity: true)
+            let alive = jobs.takeBatch(max: 1, timeout: 0.5, into: &batch)
+            if batch.isEmpty && observedSinceSnapshot {
+                // Idle: leave a snapshot of everything observed, for the next periodic checkpoint.
+                let state = adapter.state()
+                lock.lock(); snapshot = state; snapshotTime = ProcessInfo.processInfo.systemUptime; lock.unlock()
+                observedSinceSnapshot = false
+            }
+            for job in batch {
+                let t0 = DispatchTime.now().uptimeNanoseconds
+                process(job)
+                let busy = Double(DispatchTime.now().uptimeNanoseconds &- t0) / 1e9
+                if cpuBudget < 1, !jobs.isClosed {
+                    _ = wake.wait(timeout: .now() + busy * (1 - cpuBudget) / cpuBudget)
+                }
+            }
+            if !alive { break }
+        }
+    }
+
+    private func process(_ job: Job) {
+        let n = adapter.learner.imageFloatCount, p = adapter.learner.config.projectionDim
+        var start = 0
+        while start < job.count {
+            let rows = min(maxBatch, job.count - start)
+            var decoded = [Bool](repeating: false, count: rows)
+            for r in 0..<rows {
+                let i = start + r
+                decoded[r] = job.payloads[i].withUnsafeBytes {
+                    replay.preprocess($0, encoding: job.encodings[i], shape: job.shapes[i],
+                                      into: UnsafeMutableBufferPointer(start: pixels.pointer + r * n, count: n))
+                }
+                if !decoded[r] { (pixels.pointer + r * n).update(repeating: 0, count: n) }
+            }
+            adapter.learner.encodeFrozen(images: pixels.pointer, batch: rows, features: frozenFeatures.pointer)
+            frozenClassifier.classify(batch: UnsafeBufferPointer(start: frozenFeatures.pointer, count: rows * p), count: rows,
+                                      results: &frozenResults)
+            for r in 0..<rows where decoded[r] {
+                let i = start + r
+                let sample = { BankSample(encoding: job.encodings[i].rawValue, shape: job.shapes[i], bytes: Data(job.payloads[i])) }
+                _ = adapter.observe(sample: sample, result: job.results[i], frozenClass: frozenResults[r].predicted,
+                                    isOutlier: job.outliers[i])
+                if adapter.stepDue { _ = adapter.step { item, out in self.replay.preprocess(item, into: out) } }
+            }
+            start += rows
+        }
+        let report = adapter.takeReport()
+        let now = ProcessInfo.processInfo.systemUptime
+        let takeSnapshot = now - snapshotTime >= snapshotInterval
+        let state = takeSnapshot ? adapter.state() : nil
+        observedSinceSnapshot = !takeSnapshot
+        lock.lock()
+        if adapter.version != publishedVersion {
+            for (i, q) in adapter.learner.trainer.layerNorms.enumerated() { published[i].copy(from: q.value) }
+            publishedVersion = adapter.version
+        }
+        outbox.merge(report)
+        if let state {
+            snapshot = state
+            snapshotTime = now
+        }
+        lock.unlock()
+    }
+}

@@ -1,0 +1,76 @@
+import Foundation
+import TTADProtocol
+import XCTest
+@testable import TTADDaemon
+
+/// Live mode's adaptation worker in the running daemon: steps happen off the processing thread
+/// and their affines reach later predictions; the worker's state is in the shutdown checkpoint;
+/// a worker that cannot keep up drops observations (counted) and never holds up a prediction.
+final class DaemonLiveAdaptationTests: XCTestCase {
+    private static func liveConfig(_ env: TestDaemonEnvironment) {
+        DaemonAdaptationTests.adaptingConfig(env)
+        env.config.daemon.deterministic = false
+        env.config.adaptation.workerCPUBudget = 1
+    }
+
+    private func send(_ client: TestClient, from: Int, count: Int) throws {
+        for k in from..<(from + count) {
+            try client.send(client.encoder.encode(
+                header: SampleHeader(id: "s\(k)", stream: "cam", seq: UInt64(k), encoding: .rawU8HWC, shape: [16, 16, 3]),
+                payload: DaemonAdaptationTests.image(k)))
+        }
+    }
+
+    /// Polls the daemon's metrics until `name` reaches `atLeast` or `timeout` passes.
+    private func waitForMetric(_ daemon: Daemon, _ name: String, atLeast: Double, timeout: Double) -> Double? {
+        let deadline = Date(timeIntervalSinceNow: timeout)
+        var last: Double?
+        repeat {
+            last = metricValue(daemon.metrics.exposition(), name)
+            if let v = last, v >= atLeast { return v }
+            Thread.sleep(forTimeInterval: 0.05)
+        } while Date() < deadline
+        return last
+    }
+
+    func testWorkerStepsReachLaterPredictionsAndSurviveARestart() throws {
+        let env = try TestDaemonEnvironment()
+        Self.liveConfig(env)
+        try ConfigLoader.validate(env.config)
+        var (daemon, client) = try env.startWithClient()
+        try send(client, from: 0, count: 24)
+        let first = try client.receive(count: 24, timeout: 60) { $0.prediction?.stream == "cam" }.compactMap(\.prediction)
+        XCTAssertEqual(first.count, 24)
+        let steps = try XCTUnwrap(waitForMetric(daemon, "ttad_adaptation_steps_total", atLeast: 1, timeout: 30))
+        XCTAssertGreaterThanOrEqual(steps, 1, "the worker must have stepped")
+        // The next prediction is made with the affines the worker published.
+        try send(client, from: 24, count: 1)
+        let next = try client.receive(count: 1, timeout: 60) { $0.prediction?.stream == "cam" }.compactMap(\.prediction)
+        let version = try XCTUnwrap(next.first?.promptVersion)
+        XCTAssertGreaterThan(version, 0)
+        let versions = (first + next).map { $0.promptVersion ?? -1 }
+        XCTAssertEqual(versions, versions.sorted(), "versions only grow without resets: \(versions)")
+
+        daemon.stop(reason: "test restart")
+        (daemon, client) = try env.startWithClient()
+        defer { daemon.stop(reason: "test") }
+        try send(client, from: 25, count: 1)
+        let after = try client.receive(count: 1, timeout: 60) { $0.prediction?.stream == "cam" }.compactMap(\.prediction)
+        XCTAssertGreaterThanOrEqual(after.first?.promptVersion ?? -1, version, "the worker's state was checkpointed and restored")
+    }
+
+    func testAWorkerThatFallsBehindDropsObservationsNotPredictions() throws {
+        let env = try TestDaemonEnvironment()
+        Self.liveConfig(env)
+        // The worker sleeps 999× its busy time: after its first batch it is asleep while the rest arrive.
+        env.config.adaptation.workerCPUBudget = 0.001
+        env.config.classifier.maxBatch = 1      // one job per sample: 150 jobs for a 64-job queue
+        let (daemon, client) = try env.startWithClient()
+        defer { daemon.stop(reason: "test") }
+        try send(client, from: 0, count: 150)
+        let preds = try client.receive(count: 150, timeout: 60) { $0.prediction?.stream == "cam" }.compactMap(\.prediction)
+        XCTAssertEqual(preds.count, 150, "every sample is predicted whatever the worker does")
+        let dropped = try XCTUnwrap(waitForMetric(daemon, "ttad_adaptation_dropped_samples_total", atLeast: 1, timeout: 30))
+        XCTAssertGreaterThan(dropped, 0)
+    }
+}
