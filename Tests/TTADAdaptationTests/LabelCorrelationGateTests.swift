@@ -44,6 +44,28 @@ final class LabelCorrelationGateTests: XCTestCase {
         XCTAssertFalse(g.isCorrelated)
     }
 
+    /// Hysteresis (threshold 0.3, re-open 0.1): the window 0×6, 1×6, 0, 1, 0, 1 has
+    /// 10 repeats, p̂ = (½, ½) → excess 10/15 − ½ = 0.1667. A gate that closed on 0×8, 1×8
+    /// (0.433; the windows in between stay ≥ 0.167) stays closed on it; a fresh gate stays open.
+    func testHysteresisKeepsAClosedGateClosedBetweenTheLevels() throws {
+        let tail = [0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 0, 1, 0, 1]
+        var closed = LabelCorrelationGate(configuration: try .init(classCount: 2, window: 16, threshold: 0.3, reopenThreshold: 0.1))
+        for t in 0..<16 { try closed.observe(t < 8 ? 0 : 1) }
+        XCTAssertTrue(closed.isCorrelated)
+        for c in tail { try closed.observe(c) }
+        XCTAssertEqual(closed.excess!, 10.0 / 15 - 0.5, accuracy: 1e-12)
+        XCTAssertTrue(closed.isCorrelated, "between the levels a closed gate stays closed")
+
+        var fresh = LabelCorrelationGate(configuration: try .init(classCount: 2, window: 16, threshold: 0.3, reopenThreshold: 0.1))
+        for c in tail { try fresh.observe(c) }
+        XCTAssertEqual(fresh.excess, closed.excess)
+        XCTAssertFalse(fresh.isCorrelated, "and an open one stays open")
+
+        // Alternating classes bring the excess below 0.1: the gate opens.
+        for t in 0..<16 { try closed.observe(t % 2) }
+        XCTAssertFalse(closed.isCorrelated)
+    }
+
     /// The property the gate rests on, on seeded streams of 8 classes: an exchangeable stream
     /// with a strongly skewed marginal (what a corruption does to the frozen predictions) stays
     /// near 0; runs of 300 samples of one class with 40 % confusions exceed the threshold.
@@ -97,6 +119,9 @@ final class LabelCorrelationGateTests: XCTestCase {
         }
         TestSupport.assertConfigurationError("LabelCorrelationGate.threshold") { () throws(AdaptationConfigurationError) in
             try C(classCount: 2, threshold: .nan)
+        }
+        TestSupport.assertConfigurationError("LabelCorrelationGate.reopenThreshold") { () throws(AdaptationConfigurationError) in
+            try C(classCount: 2, threshold: 0.15, reopenThreshold: 0.2)
         }
     }
 

@@ -200,6 +200,7 @@ final class ConfigLoaderTests: XCTestCase {
             [adaptation.label_gate]
             window = 4096
             threshold = 0.2
+            reopen_below = 0.05
             """, baseDirectory: "/")
         let a = c.adaptation
         XCTAssertEqual(a.preset, .ttad)
@@ -221,6 +222,7 @@ final class ConfigLoaderTests: XCTestCase {
         XCTAssertEqual(a.workerCPUBudget, 0.25)
         XCTAssertEqual(a.labelGate.window, 4096)
         XCTAssertEqual(a.labelGate.threshold, 0.2)
+        XCTAssertEqual(a.labelGate.reopenBelow, 0.05)
         XCTAssertEqual(try ConfigLoader.parse(ConfigCheck.describe(c), baseDirectory: "/").adaptation, c.adaptation)
         XCTAssertEqual(try ConfigLoader.parse(minimal, baseDirectory: "/").adaptation.preset, .frozen, "frozen unless asked")
 
@@ -234,6 +236,7 @@ final class ConfigLoaderTests: XCTestCase {
         assertError(image + "[adaptation]\nworker_cpu_budget = 1.5\n", key: "adaptation.worker_cpu_budget", contains: "1")
         assertError(image + "[adaptation.label_gate]\nwindow = 8\n", key: "adaptation.label_gate.window", contains: "≥ 16")
         assertError(image + "[adaptation.label_gate]\nthreshold = 1\n", key: "adaptation.label_gate.threshold", contains: "< 1")
+        assertError(image + "[adaptation.label_gate]\nreopen_below = 0.2\n", key: "adaptation.label_gate.reopen_below", contains: "exceeds threshold")
         XCTAssertEqual(try ConfigLoader.parse(image + "[adaptation.label_gate]\nwindow = 0\n", baseDirectory: "/").adaptation.labelGate.window, 0,
                        "0 turns the gate off")
     }

@@ -82,7 +82,8 @@ public enum ConfigCheck {
                                    ("collapsed_class_count", "\(g.collapsedClassCount)"), ("top_share_margin", d(g.topShareMargin)),
                                    ("disagreement_bound", d(g.disagreementBound)), ("cooldown_samples", "\(g.cooldownSamples)"),
                                    ("periodic_reset_samples", "\(g.periodicResetSamples)")])
-        table("adaptation.label_gate", [("window", "\(ad.labelGate.window)"), ("threshold", d(ad.labelGate.threshold))])
+        table("adaptation.label_gate", [("window", "\(ad.labelGate.window)"), ("threshold", d(ad.labelGate.threshold)),
+                                        ("reopen_below", d(ad.labelGate.reopenBelow))])
         return out.joined(separator: "\n")
     }
 }

@@ -155,6 +155,10 @@ public enum ConfigLoader {
                     guard v < 1 else { throw ConfigError(key: l.key("threshold"), "must be < 1 (the excess never reaches 1), got \(v)") }
                     c.adaptation.labelGate.threshold = v
                 }
+                if let v = try l.double("reopen_below", min: -1, max: 1) { c.adaptation.labelGate.reopenBelow = v }
+                if c.adaptation.labelGate.reopenBelow > c.adaptation.labelGate.threshold {
+                    throw ConfigError(key: l.key("reopen_below"), "\(c.adaptation.labelGate.reopenBelow) exceeds threshold \(c.adaptation.labelGate.threshold)")
+                }
                 try l.rejectUnknownKeys()
             }
             try t.rejectUnknownKeys()

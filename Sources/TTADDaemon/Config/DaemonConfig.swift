@@ -234,6 +234,8 @@ public struct AdaptationLabelGateSection: Sendable, Equatable {
     public var window: Int = 2048
     /// Excess of equal neighbours over Σ p̂² above which adaptation pauses.
     public var threshold: Double = 0.15
+    /// Excess below which a paused adaptation resumes (≤ threshold).
+    public var reopenBelow: Double = 0.10
     public init() {}
 }
 

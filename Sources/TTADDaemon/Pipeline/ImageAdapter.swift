@@ -67,7 +67,8 @@ final class ImageAdapter {
             topShareMargin: g.topShareMargin, disagreementBound: g.disagreementBound, cooldown: g.cooldownSamples,
             periodicInterval: g.periodicResetSamples))
         labelGate = LabelCorrelationGate(configuration: try LabelCorrelationGate.Configuration(
-            classCount: c, window: settings.labelGate.window, threshold: settings.labelGate.threshold))
+            classCount: c, window: settings.labelGate.window, threshold: settings.labelGate.threshold,
+            reopenThreshold: settings.labelGate.reopenBelow))
         replayPixels = FloatBuffer(count: settings.bank.capacity * learner.imageFloatCount)
         stateKey = "\(settings) model=\(model.folder) classes=\(classes.names)"
     }
