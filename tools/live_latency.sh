@@ -6,7 +6,10 @@
 #
 #   tools/live_latency.sh [OUT] [RATE] [PER_DOMAIN]     # defaults /tmp/ttad-latency, 60/s, 150
 #
-# Prints one line per preset: p50/p90/p99/max latency and the ratio to frozen's.
+# Prints one line per preset: p50/p90/p99/max latency and the ratio to frozen's, and for adapting
+# presets what the adaptation worker did meanwhile (steps, samples it dropped under its CPU
+# budget, samples it paused for), read from the daemon's /metrics before it stops.
+#   EXTRA='worker_cpu_budget = 1' tools/live_latency.sh   # extra [adaptation] keys for ttad
 set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT=${1:-/tmp/ttad-latency}
@@ -18,11 +21,12 @@ mkdir -p "$OUT"
 port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
 for p in frozen ttad; do
-  pin=$(port); pout=$(port)
-  tools/preset_config.sh "$p" | sed \
+  pin=$(port); pout=$(port); pm=$(port)
+  extra=""; [[ $p == ttad ]] && extra=${EXTRA:-}
+  tools/preset_config.sh "$p" "$extra" | sed \
       -e "s|^endpoints = \[\"tcp://127.0.0.1:7755\"\]|endpoints = [\"tcp://127.0.0.1:$pin\"]|" \
       -e "s|^endpoints = \[\"tcp://127.0.0.1:7756\"\]|endpoints = [\"tcp://127.0.0.1:$pout\"]|" \
-      -e 's|^enabled = true|enabled = false|' > "$OUT/$p.toml"
+      -e "s|^port = 7757|port = $pm|" > "$OUT/$p.toml"
   rm -rf "$OUT/state-$p"
   "$T" run --config "$OUT/$p.toml" --state-dir "$OUT/state-$p" > "$OUT/$p-daemon.log" 2>&1 &
   daemon=$!
@@ -34,12 +38,21 @@ for p in frozen ttad; do
   "$T" stream --endpoint "tcp://127.0.0.1:$pin" --scenario continual --per-domain "$PER" --rate "$RATE" --stream lat \
     > "$OUT/$p-stream.log" 2>&1
   wait $ev || true
+  curl -s "http://127.0.0.1:$pm/metrics" > "$OUT/$p.metrics" || true
   kill -TERM $daemon; wait $daemon || true
 done
 python3 - "$OUT" <<'EOF'
 import json, sys, os
 out = sys.argv[1]
 ref = None
+def series(p, name):
+    try:
+        for line in open(os.path.join(out, p + ".metrics")):
+            if line.startswith(name + " "):
+                return float(line.split()[-1])
+    except OSError:
+        pass
+    return None
 for p in ["frozen", "ttad"]:
     r = json.load(open(os.path.join(out, p + ".json")))
     l = r["latency"]
@@ -48,4 +61,8 @@ for p in ["frozen", "ttad"]:
     print(f"{p:7s} n={l['count']:5d}  p50 {1e3 * l['p50']:.1f} ms  p90 {1e3 * l['p90']:.1f} ms  p99 {1e3 * l['p99']:.1f} ms  "
           f"max {1e3 * l['max']:.1f} ms  (p50 x{l['p50'] / ref['p50']:.2f}, p90 x{l['p90'] / ref['p90']:.2f}, "
           f"p99 x{l['p99'] / ref['p99']:.2f})  accuracy {100 * r['accuracy']:.1f} %")
+    if p != "frozen":
+        steps, dropped, paused = (series(p, "ttad_adaptation_" + n) for n in ("steps_total", "dropped_samples_total", "paused_samples_total"))
+        print(f"        adaptation worker: {steps:.0f} steps, {dropped:.0f} samples dropped under its CPU budget, "
+              f"{paused:.0f} paused by the label gate" if steps is not None else "        (no metrics read)")
 EOF

@@ -64,12 +64,12 @@ final class DaemonLiveAdaptationTests: XCTestCase {
         Self.liveConfig(env)
         // The worker sleeps 999× its busy time: after its first batch it is asleep while the rest arrive.
         env.config.adaptation.workerCPUBudget = 0.001
-        env.config.classifier.maxBatch = 1      // one job per sample: 150 jobs for a 64-job queue
+        env.config.classifier.maxBatch = 1      // one job per sample: more jobs than the 256-job queue holds
         let (daemon, client) = try env.startWithClient()
         defer { daemon.stop(reason: "test") }
-        try send(client, from: 0, count: 150)
-        let preds = try client.receive(count: 150, timeout: 60) { $0.prediction?.stream == "cam" }.compactMap(\.prediction)
-        XCTAssertEqual(preds.count, 150, "every sample is predicted whatever the worker does")
+        try send(client, from: 0, count: 400)
+        let preds = try client.receive(count: 400, timeout: 60) { $0.prediction?.stream == "cam" }.compactMap(\.prediction)
+        XCTAssertEqual(preds.count, 400, "every sample is predicted whatever the worker does")
         let dropped = try XCTUnwrap(waitForMetric(daemon, "ttad_adaptation_dropped_samples_total", atLeast: 1, timeout: 30))
         XCTAssertGreaterThan(dropped, 0)
     }

@@ -15,9 +15,12 @@ import TTADProtocol
 /// processing thread `refresh`es its prediction learner from it between batches (a few thousand
 /// floats), so every batch is predicted with one consistent version and carries its number.
 ///
-/// CPU budget: after each batch it processed the worker sleeps so that its busy time stays
-/// under `cpuBudget` of one core (1 = never sleep). What it cannot get to within the budget
-/// piles up in the queue and is then dropped, never waited for.
+/// Rounds and CPU budget: each round takes every queued batch, runs the source model on them in
+/// chunks of up to 32, observes every sample, and then takes at most one step (if due). After a
+/// round the worker sleeps so that its busy time stays under `cpuBudget` of one core (1 = never
+/// sleep). So when CPU is short it steps less often than `update_every_samples` but still
+/// observes every sample; only if even that falls behind does its queue (256 batches) fill, and
+/// what does not fit is dropped from adaptation, never waited for.
 ///
 /// State: the adapter (bank, optimizer, guard, gate) belongs to the worker thread. For periodic
 /// checkpoints it leaves a snapshot at most `snapshotInterval` seconds old after each batch;
@@ -38,7 +41,8 @@ final class AdaptationWorker: @unchecked Sendable {
     private let pixels: FloatBuffer
     private let frozenFeatures: FloatBuffer
     private var frozenResults: [ClassificationResult] = []
-    private let maxBatch: Int
+    /// Samples per batched source-model forward (bounds the worker's pixel buffer).
+    private let chunkRows: Int
     private let jobs: BoundedQueue<Job>
     let cpuBudget: Double
     let snapshotInterval: Double
@@ -59,14 +63,14 @@ final class AdaptationWorker: @unchecked Sendable {
     private let wake = DispatchSemaphore(value: 0)
 
     init(adapter: ImageAdapter, classes: ClassEmbeddings, logitScale: Float, maxBatch: Int, decodeLimits: ImageDecodeLimits,
-         preprocessing: ImagePreprocessorConfig, queueCapacity: Int = 64, cpuBudget: Double, snapshotInterval: Double = 0.5) {
+         preprocessing: ImagePreprocessorConfig, queueCapacity: Int = 256, cpuBudget: Double, snapshotInterval: Double = 0.5) {
         precondition(cpuBudget > 0 && cpuBudget <= 1 && maxBatch > 0 && queueCapacity > 0)
         self.adapter = adapter
         replay = ReplayDecoder(limits: decodeLimits, preprocessing: preprocessing)
-        frozenClassifier = EmbeddingClassifier(classes: classes, logitScale: logitScale, topK: 1, maxBatch: maxBatch)
-        pixels = FloatBuffer(count: maxBatch * adapter.learner.imageFloatCount)
-        frozenFeatures = FloatBuffer(count: maxBatch * adapter.learner.config.projectionDim)
-        self.maxBatch = maxBatch
+        frozenClassifier = EmbeddingClassifier(classes: classes, logitScale: logitScale, topK: 1, maxBatch: min(maxBatch, 32))
+        chunkRows = min(maxBatch, 32)
+        pixels = FloatBuffer(count: chunkRows * adapter.learner.imageFloatCount)
+        frozenFeatures = FloatBuffer(count: chunkRows * adapter.learner.config.projectionDim)
         jobs = BoundedQueue(capacity: queueCapacity)
         self.cpuBudget = cpuBudget
         self.snapshotInterval = snapshotInterval
@@ -150,19 +154,22 @@ final class AdaptationWorker: @unchecked Sendable {
     // MARK: - Worker thread
 
     private func run() {
-        var batch: [Job] = []
+        var round: [Job] = []
         while true {
-            batch.removeAll(keepingCapacity: true)
-            let alive = jobs.takeBatch(max: 1, timeout: 0.5, into: &batch)
-            if batch.isEmpty && observedSinceSnapshot {
+            round.removeAll(keepingCapacity: true)
+            // Everything queued in one round: the source model's forward is batched across
+            // jobs, and a round takes at most one step, so when the worker is short of CPU it
+            // steps less often rather than observing less.
+            let alive = jobs.takeBatch(max: Int.max, timeout: 0.5, into: &round)
+            if round.isEmpty && observedSinceSnapshot {
                 // Idle: leave a snapshot of everything observed, for the next periodic checkpoint.
                 let state = adapter.state()
                 lock.lock(); snapshot = state; snapshotTime = ProcessInfo.processInfo.systemUptime; lock.unlock()
                 observedSinceSnapshot = false
             }
-            for job in batch {
+            if !round.isEmpty {
                 let t0 = DispatchTime.now().uptimeNanoseconds
-                process(job)
+                process(round)
                 let busy = Double(DispatchTime.now().uptimeNanoseconds &- t0) / 1e9
                 if cpuBudget < 1, !jobs.isClosed {
                     _ = wake.wait(timeout: .now() + busy * (1 - cpuBudget) / cpuBudget)
@@ -172,32 +179,42 @@ final class AdaptationWorker: @unchecked Sendable {
         }
     }
 
-    private func process(_ job: Job) {
+    private func process(_ round: [Job]) {
         let n = adapter.learner.imageFloatCount, p = adapter.learner.config.projectionDim
-        var start = 0
-        while start < job.count {
-            let rows = min(maxBatch, job.count - start)
-            var decoded = [Bool](repeating: false, count: rows)
-            for r in 0..<rows {
-                let i = start + r
+        // (job, sample) pairs of the current chunk.
+        var chunk: [(job: Int, sample: Int)] = []
+        chunk.reserveCapacity(chunkRows)
+        func observeChunk() {
+            guard !chunk.isEmpty else { return }
+            var decoded = [Bool](repeating: false, count: chunk.count)
+            for (r, at) in chunk.enumerated() {
+                let job = round[at.job], i = at.sample
                 decoded[r] = job.payloads[i].withUnsafeBytes {
                     replay.preprocess($0, encoding: job.encodings[i], shape: job.shapes[i],
                                       into: UnsafeMutableBufferPointer(start: pixels.pointer + r * n, count: n))
                 }
                 if !decoded[r] { (pixels.pointer + r * n).update(repeating: 0, count: n) }
             }
-            adapter.learner.encodeFrozen(images: pixels.pointer, batch: rows, features: frozenFeatures.pointer)
-            frozenClassifier.classify(batch: UnsafeBufferPointer(start: frozenFeatures.pointer, count: rows * p), count: rows,
-                                      results: &frozenResults)
-            for r in 0..<rows where decoded[r] {
-                let i = start + r
+            adapter.learner.encodeFrozen(images: pixels.pointer, batch: chunk.count, features: frozenFeatures.pointer)
+            frozenClassifier.classify(batch: UnsafeBufferPointer(start: frozenFeatures.pointer, count: chunk.count * p),
+                                      count: chunk.count, results: &frozenResults)
+            for (r, at) in chunk.enumerated() where decoded[r] {
+                let job = round[at.job], i = at.sample
                 let sample = { BankSample(encoding: job.encodings[i].rawValue, shape: job.shapes[i], bytes: Data(job.payloads[i])) }
                 _ = adapter.observe(sample: sample, result: job.results[i], frozenClass: frozenResults[r].predicted,
                                     isOutlier: job.outliers[i])
-                if adapter.stepDue { _ = adapter.step { item, out in self.replay.preprocess(item, into: out) } }
             }
-            start += rows
+            chunk.removeAll(keepingCapacity: true)
         }
+        for (j, job) in round.enumerated() {
+            for i in 0..<job.count {
+                chunk.append((j, i))
+                if chunk.count == chunkRows { observeChunk() }
+            }
+        }
+        observeChunk()
+        if adapter.stepDue { _ = adapter.step { item, out in self.replay.preprocess(item, into: out) } }
+
         let report = adapter.takeReport()
         let now = ProcessInfo.processInfo.systemUptime
         let takeSnapshot = now - snapshotTime >= snapshotInterval
