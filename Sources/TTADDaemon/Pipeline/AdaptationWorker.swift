@@ -15,7 +15,7 @@ import TTADProtocol
 /// processing thread `refresh`es its prediction learner from it between batches (a few thousand
 /// floats), so every batch is predicted with one consistent version and carries its number.
 ///
-/// Rounds and CPU budget: each round takes every queued batch, runs the source model on them in
+/// Rounds and CPU budget: each round takes the queued batches (up to 64), runs the source model on them in
 /// chunks of up to 32, observes every sample, and then takes at most one step (if due). After a
 /// round the worker sleeps so that its busy time stays under `cpuBudget` of one core (1 = never
 /// sleep). So when CPU is short it steps less often than `update_every_samples` but still
@@ -160,7 +160,9 @@ final class AdaptationWorker: @unchecked Sendable {
             // Everything queued in one round: the source model's forward is batched across
             // jobs, and a round takes at most one step, so when the worker is short of CPU it
             // steps less often rather than observing less.
-            let alive = jobs.takeBatch(max: Int.max, timeout: 0.5, into: &round)
+            // At most 64 batches, so the affines are published and a snapshot left at least that
+            // often even when the worker is far behind.
+            let alive = jobs.takeBatch(max: 64, timeout: 0.5, into: &round)
             if round.isEmpty && observedSinceSnapshot {
                 // Idle: leave a snapshot of everything observed, for the next periodic checkpoint.
                 let state = adapter.state()
