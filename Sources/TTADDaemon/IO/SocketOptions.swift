@@ -17,9 +17,20 @@ enum SocketOptions {
                                    max: Int32(clamping: c.reconnectIntervalMaxMs))
         if c.heartbeatIntervalMs > 0 {
             try s.setHeartbeat(interval: Int32(clamping: c.heartbeatIntervalMs),
-                               timeout: Int32(clamping: c.heartbeatTimeoutMs),
+                               timeout: Int32(clamping: ingestHeartbeatTimeout(c)),
                                ttl: Int32(clamping: c.heartbeatTimeoutMs))
         }
+    }
+
+    /// The ingest socket's own heartbeat timeout. Under `block` it is 0 (none): when the ingest
+    /// queue is full the daemon stops reading, libzmq's receive pipe reaches its high-water mark
+    /// and the connection's engine stops reading TCP, so it cannot see the peer's PONG either.
+    /// libzmq (4.3.4, still on master) then times the live connection out and drops it, losing
+    /// everything in the kernel socket buffers (~1,000 samples of a few KB) and reordering what
+    /// follows: deterministic mode is no longer lossless and `ttad eval` waits for answers that
+    /// can never come. PINGs still go out, with the TTL, so producers still detect a dead daemon.
+    static func ingestHeartbeatTimeout(_ c: IngestSection) -> Int {
+        c.effectiveOverflow == .block ? 0 : c.heartbeatTimeoutMs
     }
 
     static func configurePublish(_ s: ZMQSocket, _ c: PublishSection) throws {
