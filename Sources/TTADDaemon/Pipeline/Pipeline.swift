@@ -157,7 +157,11 @@ public final class Pipeline: @unchecked Sendable {
             }
             if !alive { break }
         }
-        if !predictor.stopAdaptation(timeout: 10) { logger.error("adaptation worker did not finish in time") }
+        // A share of the shutdown budget: what the worker has not observed by then is counted as
+        // dropped, and the final checkpoint takes its last snapshot instead.
+        if !predictor.stopAdaptation(timeout: config.daemon.shutdownTimeoutSeconds * 0.25) {
+            logger.error("adaptation worker did not finish in time")
+        }
         if predictor.adaptsByGradient { report(predictor.takeAdaptationReport()) }
     }
 
