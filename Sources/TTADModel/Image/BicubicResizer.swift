@@ -9,6 +9,9 @@
 ///
 /// Coefficient tables and the intermediate buffer are cached and reused, so once warmed up for a
 /// given (input size, output size) a call allocates nothing. Not thread-safe: one per worker.
+///
+/// `filter: .bilinear` makes it Pillow's BILINEAR resize instead (same passes and rounding; used
+/// for augmented views, where torchvision resizes with bilinear).
 public final class BicubicResizer {
     /// A region of the output image: columns x..<x+width, rows y..<y+height.
     public struct Window: Sendable, Equatable {
@@ -23,7 +26,11 @@ public final class BicubicResizer {
     private var intermediate: UnsafeMutablePointer<UInt8>?
     private var intermediateCapacity = 0
 
-    public init() {}
+    public let filter: ResampleFilter
+
+    public init(filter: ResampleFilter = .bicubic) {
+        self.filter = filter
+    }
 
     deinit { intermediate?.deallocate() }
 
@@ -34,7 +41,7 @@ public final class BicubicResizer {
         if let i = cache.firstIndex(where: { $0.inputSize == input && $0.outputSize == output }) {
             return cache[i]
         }
-        let c = ResampleCoefficients(inputSize: input, outputSize: output)
+        let c = ResampleCoefficients(inputSize: input, outputSize: output, filter: filter)
         if cache.count >= Self.cacheLimit { cache.removeFirst() }
         cache.append(c)
         return c

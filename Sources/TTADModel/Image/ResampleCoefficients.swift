@@ -1,5 +1,31 @@
+/// Pillow's resampling filters that ttad uses: BICUBIC (CLIP's preprocessing) and BILINEAR
+/// (torchvision's default for `RandomResizedCrop` on PIL images, i.e. TPT's augmented views).
+public enum ResampleFilter: Sendable, Equatable {
+    case bicubic
+    case bilinear
+
+    /// Pillow's support radius, before stretching by the downscale factor.
+    var support: Double {
+        switch self {
+        case .bicubic: 2.0
+        case .bilinear: 1.0
+        }
+    }
+
+    @inline(__always)
+    func weight(_ t: Double) -> Double {
+        switch self {
+        case .bicubic: return ResampleCoefficients.bicubic(t)
+        case .bilinear:
+            let x = abs(t)
+            return x < 1.0 ? 1.0 - x : 0.0
+        }
+    }
+}
+
 /// Fixed-point filter weights for resampling one axis from `inputSize` to `outputSize` samples,
-/// computed exactly as Pillow's `ImagingResample` does for an 8-bit image with the BICUBIC filter.
+/// computed exactly as Pillow's `ImagingResample` does for an 8-bit image with the BICUBIC filter
+/// (or BILINEAR, the triangle filter with support 1, by the same rules).
 ///
 /// Pillow's bicubic is the Keys kernel with a = −0.5 and support 2, *stretched by the downscale
 /// factor* when shrinking (so it low-passes / antialiases), unstretched when enlarging:
@@ -18,6 +44,7 @@ struct ResampleCoefficients: Sendable {
 
     let inputSize: Int
     let outputSize: Int
+    let filter: ResampleFilter
     /// Taps per output sample (the stride of `weights`).
     let kernelSize: Int
     /// Per output sample: first input index and the number of taps used.
@@ -36,13 +63,14 @@ struct ResampleCoefficients: Sendable {
         return 0.0
     }
 
-    init(inputSize: Int, outputSize: Int) {
+    init(inputSize: Int, outputSize: Int, filter: ResampleFilter = .bicubic) {
         precondition(inputSize > 0 && outputSize > 0)
         self.inputSize = inputSize
         self.outputSize = outputSize
+        self.filter = filter
         let scale = Double(inputSize) / Double(outputSize)
         let filterScale = max(scale, 1.0)
-        let support = 2.0 * filterScale
+        let support = filter.support * filterScale
         let kernelSize = Int(support.rounded(.up)) * 2 + 1
         self.kernelSize = kernelSize
 
@@ -61,7 +89,7 @@ struct ResampleCoefficients: Sendable {
             let n = hi - lo
             var sum = 0.0
             for j in 0..<n {
-                let w = Self.bicubic((Double(j + lo) - center + 0.5) * inverseScale)
+                let w = filter.weight((Double(j + lo) - center + 0.5) * inverseScale)
                 k[j] = w
                 sum += w
             }
