@@ -66,6 +66,8 @@ public struct LabelCorrelationGate: Codable, Equatable, Sendable {
     public private(set) var histogram: [Int]
     /// Adjacent pairs in the window with equal classes.
     public private(set) var repeats = 0
+    /// Σ_c n_c², kept up to date so the test costs O(1) per sample whatever C is.
+    private var sumOfSquares = 0
     /// Samples observed while the gate was closed (checkpointed; a metric).
     public private(set) var closedSamples = 0
     // Ring of the window's classes; slot `next` is overwritten next.
@@ -84,9 +86,7 @@ public struct LabelCorrelationGate: Codable, Equatable, Sendable {
     public var excess: Double? {
         let w = configuration.window
         guard w > 0, count == w else { return nil }
-        var sumSquares = 0.0
-        for n in histogram where n > 0 { sumSquares += Double(n) * Double(n) }
-        return Double(repeats) / Double(w - 1) - sumSquares / (Double(w) * Double(w))
+        return Double(repeats) / Double(w - 1) - Double(sumOfSquares) / (Double(w) * Double(w))
     }
 
     /// Whether adaptation should pause: the excess rose above the threshold and has not yet
@@ -101,6 +101,7 @@ public struct LabelCorrelationGate: Codable, Equatable, Sendable {
         if count == w {
             // Drop the oldest: it leaves the histogram and, if its successor matched it, a repeat.
             let oldest = ring[next], second = ring[(next + 1) % w]
+            sumOfSquares -= 2 * histogram[Int(oldest)] - 1      // n² − (n − 1)²
             histogram[Int(oldest)] -= 1
             if oldest == second { repeats -= 1 }
         } else {
@@ -108,6 +109,7 @@ public struct LabelCorrelationGate: Codable, Equatable, Sendable {
         }
         if count > 1, ring[(next + w - 1) % w] == Int32(cls) { repeats += 1 }
         ring[next] = Int32(cls)
+        sumOfSquares += 2 * histogram[cls] + 1                  // (n + 1)² − n²
         histogram[cls] += 1
         next = (next + 1) % w
         if let e = excess {
