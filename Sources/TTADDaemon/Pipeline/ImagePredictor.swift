@@ -39,7 +39,8 @@ final class ImagePredictor: Predictor {
     private let vision: CLIPVisionEncoder
     private let imageDecoder: ImageDecoder
     private let preprocessor: ImagePreprocessor
-    private let replay: ReplayDecoder
+    /// Decodes bank items again for the inline step (deterministic mode with `ttad` only).
+    private let replay: ReplayDecoder?
     private let maxBatch: Int
     private let pixels: FloatBuffer
     private let features: FloatBuffer
@@ -89,7 +90,7 @@ final class ImagePredictor: Predictor {
         vision = model.makeVisionEncoder()
         imageDecoder = ImageDecoder(limits: decodeLimits)
         preprocessor = ImagePreprocessor(config: model.preprocessing)
-        replay = ReplayDecoder(limits: decodeLimits, preprocessing: model.preprocessing)
+        replay = adapter == nil ? nil : ReplayDecoder(limits: decodeLimits, preprocessing: model.preprocessing)
         self.maxBatch = maxBatch
         pixels = FloatBuffer(count: maxBatch * vision.imageFloatCount)
         features = FloatBuffer(count: maxBatch * model.config.projectionDim)
@@ -205,12 +206,12 @@ final class ImagePredictor: Predictor {
                                                results: Array(results[0..<count]), outliers: (0..<count).map(outlier)))
             return
         }
-        guard let adapter else { return }
+        guard let adapter, let replay else { return }
         for i in 0..<count {
             let sample = { BankSample(encoding: self.encodings[i].rawValue, shape: self.shapes[i].map { Array($0) }, bytes: Data(self.payloads[i])) }
             _ = adapter.observe(sample: sample, result: results[i], frozenClass: frozenResults[i].predicted, isOutlier: outlier(i))
             if adapter.stepDue {
-                _ = adapter.step { item, out in self.replay.preprocess(item, into: out) }
+                _ = adapter.step { item, out in replay.preprocess(item, into: out) }
             }
         }
     }
