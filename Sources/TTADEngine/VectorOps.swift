@@ -253,6 +253,18 @@ public enum VectorOps {
         return maximum(base, values.count)
     }
 
+    /// Index of the largest element, the lowest index on ties (NaNs ignored); −1 when there is
+    /// none. The class a row of logits predicts.
+    public static func argmax(_ values: UnsafeBufferPointer<Float>) -> Int {
+        var best = -1
+        var top = -Float.infinity
+        for (i, v) in values.enumerated() where v > top || (best < 0 && v == top) {
+            best = i
+            top = v
+        }
+        return best
+    }
+
     /// values ← values · factor.
     public static func scale(_ values: UnsafeMutableBufferPointer<Float>, by factor: Float) {
         guard let base = values.baseAddress else { return }

@@ -214,3 +214,16 @@ final class VectorOpsTests: XCTestCase {
         XCTAssertEqual([Float.nan, 2, 1].withUnsafeBufferPointer { VectorOps.max($0) }, 2)
     }
 }
+
+final class VectorOpsArgmaxTests: XCTestCase {
+    private func argmax(_ v: [Float]) -> Int { v.withUnsafeBufferPointer { VectorOps.argmax($0) } }
+
+    func testArgmaxTakesTheLowestIndexOfTheLargestAndIgnoresNaN() {
+        XCTAssertEqual(argmax([1, 3, 2]), 1)
+        XCTAssertEqual(argmax([5, 5, 1]), 0)
+        XCTAssertEqual(argmax([.nan, 2, 7, .nan]), 2)
+        XCTAssertEqual(argmax([-.infinity, -.infinity]), 0)
+        XCTAssertEqual(argmax([.nan]), -1)
+        XCTAssertEqual(argmax([]), -1)
+    }
+}

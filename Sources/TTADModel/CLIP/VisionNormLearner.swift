@@ -15,10 +15,14 @@ import TTADEngine
 /// entropy is STAMP's exactly: wᵢ = T·e^{−Hᵢ}/Σⱼe^{−Hⱼ} with T the bank capacity, not detached,
 /// divided by the number of rows.
 ///
-/// The optimizer is AdamW without weight decay (decay would pull γ toward 0, not toward θ₀).
-/// A step whose loss, gradient or result is not finite is undone (parameters and moments
-/// restored) and reported, so a NaN never reaches a prediction; the caller's collapse guard
-/// decides whether to reset.
+/// The optimizer is AdamW without weight decay (decay would pull γ toward 0, not toward θ₀), or,
+/// for the `stamp` preset, SGD inside SAM as STAMP has it. Some affines can be held fixed
+/// (`frozenParameters`: STAMP leaves the last quarter of the blocks and the final norm alone);
+/// their gradient is zeroed, so neither optimizer moves them. RoTTA's objective — soft
+/// cross-entropy toward a teacher's probabilities with per-row weights — is the other
+/// `Objective`. A step whose loss, gradient or result is not finite is undone (parameters and
+/// moments restored) and reported, so a NaN never reaches a prediction; the caller's collapse
+/// guard decides whether to reset.
 ///
 /// Predictions go through `encode`, which runs the adapted affines; `encodeFrozen` runs the
 /// source model (the reference for admission and the collapse guard). Not thread-safe: one
@@ -27,8 +31,12 @@ public final class VisionNormLearner {
     public let config: CLIPConfiguration
     public let classCount: Int
     public let trainer: CLIPVisionTrainer
-    public let optimizer: AdamW
+    public let optimizer: any Optimizer
+    /// Set for `.samSGD`: wraps `optimizer`.
+    public let sam: SAM?
     public let anchorWeight: Float
+    /// Names (as `trainer.layerNorms`) of the affines that never move.
+    public let frozenParameters: Set<String>
     public let weightTotal: Float
     /// Adaptation steps taken since the start or the last `resetToSource`.
     public private(set) var stepsSinceReset = 0
@@ -42,21 +50,56 @@ public final class VisionNormLearner {
     private let logits = ScratchBuffer(), dLogits = ScratchBuffer(), dNormalized = ScratchBuffer()
     private let entropies = ScratchBuffer(), rowWeights = ScratchBuffer()
 
+    /// How the affines are updated from the objective's gradient.
+    public enum Optimization: Sendable, Equatable {
+        /// AdamW, betas (0.9, 0.999), no weight decay (the `ttad` preset; RoTTA's Adam is the same update).
+        case adamW(learningRate: Double)
+        /// SAM (radius ρ) around SGD without momentum or decay (STAMP).
+        case samSGD(learningRate: Double, rho: Double)
+    }
+
+    /// What a step minimises.
+    public enum Objective {
+        /// STAMP's self-weighted entropy, weights normalised to `weightTotal`, not detached.
+        case selfWeightedEntropy
+        /// RoTTA: Σᵢ rᵢ·CE(qᵢ, softmax(zᵢ)) / rows, with `targets` q `[rows, C]` (a teacher's
+        /// probabilities, constants) and `rowWeights` r (`rows` values).
+        case softTargets(targets: UnsafePointer<Float>, rowWeights: UnsafePointer<Float>)
+    }
+
     /// - `classEmbeddings`: `[C, projectionDim]` unit text embeddings of the class prompts.
     /// - `learningRate`: AdamW's lr; `anchorWeight`: λ of the pull-back term (0 = no anchor).
     /// - `weightTotal`: STAMP's T, the bank capacity.
-    public init(model: CLIPModel, classEmbeddings: ClassEmbeddings, logitScale: Float,
-                learningRate: Double, anchorWeight: Float, weightTotal: Float) {
+    public convenience init(model: CLIPModel, classEmbeddings: ClassEmbeddings, logitScale: Float,
+                            learningRate: Double, anchorWeight: Float, weightTotal: Float) {
+        self.init(model: model, classEmbeddings: classEmbeddings, logitScale: logitScale,
+                  optimization: .adamW(learningRate: learningRate), anchorWeight: anchorWeight, weightTotal: weightTotal)
+    }
+
+    public init(model: CLIPModel, classEmbeddings: ClassEmbeddings, logitScale: Float, optimization: Optimization,
+                anchorWeight: Float, weightTotal: Float, frozenParameters: Set<String> = []) {
         precondition(classEmbeddings.dimension == model.config.projectionDim, "class embeddings do not match the model")
-        precondition(learningRate > 0 && anchorWeight >= 0 && weightTotal > 0)
+        precondition(anchorWeight >= 0 && weightTotal > 0)
         config = model.config
         classCount = classEmbeddings.count
         trainer = CLIPVisionTrainer(config: model.config, weights: model.weights.vision, trainLayerNorms: true)
         frozen = CLIPVisionEncoder(config: model.config, weights: model.weights.vision)
         source = trainer.layerNorms.map { p in let b = FloatBuffer(count: p.value.count); b.copy(from: p.value); return b }
         backup = trainer.layerNorms.map { FloatBuffer(count: $0.value.count) }
-        optimizer = AdamW(parameters: trainer.layerNorms.map(\.value), gradients: trainer.layerNorms.map(\.gradient),
-                          learningRate: learningRate, weightDecay: 0)
+        let values = trainer.layerNorms.map(\.value), gradients = trainer.layerNorms.map(\.gradient)
+        switch optimization {
+        case .adamW(let lr):
+            precondition(lr > 0)
+            optimizer = AdamW(parameters: values, gradients: gradients, learningRate: lr, weightDecay: 0)
+            sam = nil
+        case let .samSGD(lr, rho):
+            precondition(lr > 0 && rho > 0)
+            optimizer = SGD(parameters: values, gradients: gradients, learningRate: lr)
+            sam = SAM(base: optimizer, rho: rho)
+        }
+        let names = Set(trainer.layerNorms.map(\.name))
+        precondition(frozenParameters.isSubset(of: names), "VisionNormLearner: unknown frozen parameters \(frozenParameters.subtracting(names))")
+        self.frozenParameters = frozenParameters
         texts = FloatBuffer(classEmbeddings.matrix.storage)
         scale = logitScale
         self.anchorWeight = anchorWeight
@@ -88,14 +131,25 @@ public final class VisionNormLearner {
     }
 
     /// One adaptation step on `batch` replayed images (CHW, normalised): `lossAndGradient`, then
-    /// AdamW, undone if anything came out non-finite.
-    public func step(images: UnsafePointer<Float>, batch: Int) -> StepResult {
+    /// the optimizer (for SAM: the ascent, the gradient again at the perturbed point, the SGD
+    /// step from the original point), undone if anything came out non-finite.
+    public func step(images: UnsafePointer<Float>, batch: Int, objective: Objective = .selfWeightedEntropy) -> StepResult {
         for (i, q) in trainer.layerNorms.enumerated() { backup[i].copy(from: q.value) }
-        let loss = lossAndGradient(images: images, batch: batch)
+        let loss = lossAndGradient(images: images, batch: batch, objective: objective)
         guard loss.isFinite, gradientsFinite() else {
             return StepResult(loss: loss.isFinite ? .nan : loss, applied: false, distanceFromSource: distanceFromSource())
         }
-        optimizer.step()
+        if let sam {
+            sam.firstStep(zeroGradients: true)
+            let perturbed = lossAndGradient(images: images, batch: batch, objective: objective)
+            guard perturbed.isFinite, gradientsFinite() else {
+                sam.cancel()
+                return StepResult(loss: .nan, applied: false, distanceFromSource: distanceFromSource())
+            }
+            sam.secondStep(zeroGradients: false)
+        } else {
+            optimizer.step()
+        }
         stepsSinceReset += 1
         if !parametersFinite() {
             for (i, q) in trainer.layerNorms.enumerated() { q.value.copy(from: backup[i]) }
@@ -109,7 +163,7 @@ public final class VisionNormLearner {
     /// the gradient of the whole objective, anchor included, written into the trainer's
     /// `layerNorms[*].gradient` (overwritten).
     @discardableResult
-    public func lossAndGradient(images: UnsafePointer<Float>, batch: Int) -> Float {
+    public func lossAndGradient(images: UnsafePointer<Float>, batch: Int, objective: Objective = .selfWeightedEntropy) -> Float {
         precondition(batch > 0)
         let p = config.projectionDim, c = classCount
         let f = features.pointer(atLeast: batch * p), y = normalized.pointer(atLeast: batch * p)
@@ -120,16 +174,24 @@ public final class VisionNormLearner {
         trainer.encode(images: images, batch: batch, features: f, record: true)
         CLIPLogits.normalize(f, rows: batch, dim: p, into: y, norms: n)
         CLIPLogits.forward(images: y, batch: batch, texts: texts.pointer, classes: c, dim: p, scale: scale, logits: z)
-        let loss = Losses.weightedEntropy(
-            logits: z, rows: batch, classes: c, weights: .normalizedExponential(total: weightTotal, detached: false),
-            normalization: .rowCount, entropies: entropies.pointer(atLeast: batch), rowWeights: rowWeights.pointer(atLeast: batch),
-            dLogits: dz)
+        let loss: Float
+        switch objective {
+        case .selfWeightedEntropy:
+            loss = Losses.weightedEntropy(
+                logits: z, rows: batch, classes: c, weights: .normalizedExponential(total: weightTotal, detached: false),
+                normalization: .rowCount, entropies: entropies.pointer(atLeast: batch), rowWeights: rowWeights.pointer(atLeast: batch),
+                dLogits: dz)
+        case let .softTargets(targets, weights):
+            loss = Losses.softCrossEntropy(logits: z, targets: targets, rows: batch, classes: c, rowWeights: weights,
+                                           normalization: .rowCount, dLogits: dz)
+        }
         guard loss.isFinite else { return loss }
         CLIPLogits.backward(dLogits: dz, images: y, batch: batch, texts: texts.pointer, classes: c, dim: p, scale: scale,
                             dImages: dy, dTexts: nil)
         CLIPLogits.normalizeBackward(dy: dy, y: y, norms: n, rows: batch, dim: p, dx: dy)
         trainer.backward(dFeatures: dy)
         for (i, q) in trainer.layerNorms.enumerated() {
+            if frozenParameters.contains(q.name) { q.gradient.fill(0); continue }
             let g = q.gradient.pointer, v = q.value.pointer, s = source[i].pointer
             for j in 0..<q.value.count { g[j] += anchorWeight * (v[j] - s[j]) }
         }
@@ -142,6 +204,27 @@ public final class VisionNormLearner {
         trainer.zeroGradients()
         optimizer.reset()
         stepsSinceReset = 0
+    }
+
+    /// Moves every affine toward `student`'s: θ ← (1 − ν)·θ + ν·θ_S (RoTTA's EMA teacher).
+    public func moveToward(_ student: VisionNormLearner, rate nu: Float) {
+        precondition(student.trainer.layerNorms.count == trainer.layerNorms.count)
+        for (q, s) in zip(trainer.layerNorms, student.trainer.layerNorms) {
+            let v = q.value.pointer, w = s.value.pointer
+            for j in 0..<q.value.count { v[j] = (1 - nu) * v[j] + nu * w[j] }
+        }
+    }
+
+    /// The affines' names that STAMP leaves fixed on this tower: the last quarter of the encoder
+    /// blocks (ViT-B's blocks 9–11 of 12) and the final `post_layernorm`.
+    public static func stampFrozenParameters(_ config: CLIPConfiguration, names: [String]) -> Set<String> {
+        let layers = config.vision.layers
+        let firstFrozen = layers - layers / 4
+        return Set(names.filter { n in
+            if n.contains("post_layernorm") { return true }
+            for b in firstFrozen..<layers where n.contains("layers.\(b).") { return true }
+            return false
+        })
     }
 
     public func distanceFromSource() -> Float {
