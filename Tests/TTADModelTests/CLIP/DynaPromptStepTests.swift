@@ -147,7 +147,7 @@ final class DynaPromptStepTests: XCTestCase {
         XCTAssertGreaterThan(scale, 1e-3)
 
         // Central differences on the largest entries of each selected slot and a few others.
-        let h: Float = 1e-3
+        let h: Float = 3e-3   // at 1e-3 the encoders' float32 noise already costs up to 2e-3 of the scale
         var probes = [Int]()
         for slot in selected {
             let range = (slot * l)..<((slot + 1) * l)
@@ -175,6 +175,26 @@ final class DynaPromptStepTests: XCTestCase {
         XCTAssertLessThan(maxAbsDifference(logits, prediction.map(Float.init)), 1e-4)
     }
 
+    /// A zero slot selected alone is the fresh prompt: its view selection must be the fresh
+    /// prompt's, not a neighbouring slot's (slot 1, scaled ×4, keeps other views).
+    func testAppendedZeroSlotIsTheFreshPrompt() throws {
+        let f = try Fixture()
+        let step = try f.makeStep(), reference = try f.makeReference()
+        let views = try f.tensor("views"), v = try f.int("V"), l = step.residualLength
+        let k = Losses.confidentCount(rows: v, fraction: try f.keepFraction)
+        var scored = Array(try f.tensor("residuals")[0..<(2 * l)])
+        for i in l..<(2 * l) { scored[i] *= 4 }
+        _ = score(step, views: views, viewCount: v, residuals: scored, slots: 2)
+        var residuals = scored + [Float](repeating: 0, count: l)
+        let (loss, logits) = update(step, residuals: &residuals, slots: 3, selected: [2])
+        let expected = try reference.loss(residuals: [[Float](repeating: 0, count: l)], keep: k)
+        XCTAssertNotEqual(try reference.loss(residuals: rows(scored, [1], length: l), keep: k).kept, expected.kept, "power")
+        XCTAssertEqual(step.lastKept, expected.kept)
+        XCTAssertEqual(Double(loss), expected.loss, accuracy: 1e-5 * expected.loss)
+        let prediction = try reference.prediction(residuals: rows(residuals, [2], length: l))
+        XCTAssertLessThan(maxAbsDifference(logits, prediction.map(Float.init)), 1e-4)
+    }
+
     /// A slot changed after `score` (neither as scored nor zero) is encoded again, and every update
     /// starts from fresh moments: the second step is again the closed-form first AdamW step.
     func testUpdatesRestartTheMomentsAndReencodeChangedSlots() throws {
@@ -184,11 +204,14 @@ final class DynaPromptStepTests: XCTestCase {
         let k = Losses.confidentCount(rows: v, fraction: try f.keepFraction)
         var residuals = try f.tensor("residuals")
         _ = score(step, views: views, viewCount: v, residuals: residuals, slots: m)
-        for i in 0..<l { residuals[l + i] *= -2 }   // slot 1 changed after scoring
+        let scoredKept = try reference.loss(residuals: rows(residuals, [1], length: l), keep: k).kept
+        for i in 0..<l { residuals[l + i] *= 4 }   // slot 1 changed after scoring
         for round in 0..<2 {
             let before = residuals, selected = [1]
             let (loss, _) = update(step, residuals: &residuals, slots: m, selected: selected)
             let expected = try reference.loss(residuals: rows(before, selected, length: l), keep: k)
+            // Power: logits kept from `score` for slot 1 would keep other views (and miss the loss).
+            if round == 0 { XCTAssertNotEqual(expected.kept, scoredKept) }
             XCTAssertEqual(Double(loss), expected.loss, accuracy: 1e-5 * expected.loss, "round \(round)")
             XCTAssertEqual(step.lastKept, expected.kept, "round \(round)")
             XCTAssertLessThan(maxAbsDifference(residuals, freshAdamW(before, step.lastGradient)), 1e-6, "round \(round)")
