@@ -166,6 +166,18 @@ public struct PromptBuffer: Codable, Equatable, Sendable {
         }
     }
 
+    /// Read access to the residuals of every slot in use, `slotCount × L` floats, slot by slot.
+    public func withResiduals<R>(_ body: (UnsafeBufferPointer<Float>) throws -> R) rethrows -> R {
+        let l = configuration.residualLength
+        return try residuals.withUnsafeBufferPointer { try body(UnsafeBufferPointer(rebasing: $0[0 ..< slotCount * l])) }
+    }
+
+    /// Write access to the residuals of every slot in use (one optimizer step over all of them).
+    public mutating func withMutableResiduals<R>(_ body: (UnsafeMutableBufferPointer<Float>) throws -> R) rethrows -> R {
+        let l = configuration.residualLength, n = slotCount * l
+        return try residuals.withUnsafeMutableBufferPointer { try body(UnsafeMutableBufferPointer(rebasing: $0[0 ..< n])) }
+    }
+
     public mutating func setResidual(ofSlot slot: Int, to values: [Float]) throws(AdaptationInputError) {
         try checkSlot(slot)
         guard values.count == configuration.residualLength else {

@@ -78,6 +78,11 @@ final class PromptBufferTests: XCTestCase {
         try b.withMutableResidual(ofSlot: 1) { r in r[0] = 7; r[1] = 8 }
         XCTAssertEqual(try b.withResidual(ofSlot: 1) { Array($0) }, [7, 8])
         XCTAssertEqual(try b.residual(ofSlot: 2), [5, 6])
+        // The whole block of slots in use, slot by slot; writes through it land in the slots.
+        XCTAssertEqual(b.withResiduals { Array($0) }, [1, 1, 7, 8, 5, 6])
+        b.withMutableResiduals { r in r[5] = 9 }
+        XCTAssertEqual(try b.residual(ofSlot: 2), [5, 9])
+        try b.setResidual(ofSlot: 2, to: [5, 6])
 
         // Slot 2 was last used at step 2, the most recent; resetting it makes it the next to go.
         try b.resetSlot(2)
