@@ -8,6 +8,9 @@
 #   tools/preset_runs.sh [OUT]                 # default OUT=/tmp/ttad-presets
 #   PRESETS="frozen ttad" tools/preset_runs.sh  # which presets (frozen is always run: the reference)
 #   EXTRA='learning_rate = 0.003' tools/preset_runs.sh OUT   # extra [adaptation] keys for every preset
+#   SMALL=1 tools/preset_runs.sh OUT           # a tenth of each stream (200 per domain, 2,000 clean):
+#                                              # for the view-based presets (tpt, dynaprompt, stamp),
+#                                              # 16-64 forwards per sample
 set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT=${1:-/tmp/ttad-presets}
@@ -36,13 +39,23 @@ run() {
   rmdir "$base.lock"
 }
 
-SCENARIOS=(
-  "clean|--scenario clean"
-  "continual|--scenario continual --per-domain 2000"
-  "gradual|--scenario gradual --per-domain 200 --severity-in-id"
-  "label-correlated|--scenario continual --per-domain 2000 --gamma 0.1"
-  "outliers|--scenario continual --per-domain 2000 --outliers 0.1"
-)
+if [[ -n ${SMALL:-} ]]; then
+  SCENARIOS=(
+    "clean|--scenario clean --limit 2000"
+    "continual|--scenario continual --per-domain 200"
+    "gradual|--scenario gradual --per-domain 20 --severity-in-id"
+    "label-correlated|--scenario continual --per-domain 200 --gamma 0.1"
+    "outliers|--scenario continual --per-domain 200 --outliers 0.1"
+  )
+else
+  SCENARIOS=(
+    "clean|--scenario clean"
+    "continual|--scenario continual --per-domain 2000"
+    "gradual|--scenario gradual --per-domain 200 --severity-in-id"
+    "label-correlated|--scenario continual --per-domain 2000 --gamma 0.1"
+    "outliers|--scenario continual --per-domain 2000 --outliers 0.1"
+  )
+fi
 for p in frozen $PRESETS; do
   for s in "${SCENARIOS[@]}"; do
     # shellcheck disable=SC2086

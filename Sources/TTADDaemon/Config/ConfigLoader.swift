@@ -146,6 +146,33 @@ public enum ConfigLoader {
                 if let v = try g.int("periodic_reset_samples", min: 0, max: 1 << 40) { c.adaptation.guardSettings.periodicResetSamples = v }
                 try g.rejectUnknownKeys()
             }
+            if let v = try t.int("seed", min: 0, max: 1 << 62) { c.adaptation.seed = UInt64(v) }
+            if var p = try t.subtable("tpt") {
+                if let v = try p.int("views", min: 1, max: 256) { c.adaptation.promptTuning.views = v }
+                if let v = try p.double("keep_fraction", min: 0, max: 1, exclusiveMin: true) { c.adaptation.promptTuning.keepFraction = v }
+                if let v = try p.double("learning_rate", min: 0, max: 1, exclusiveMin: true) { c.adaptation.promptTuning.learningRate = v }
+                if let v = try p.int("slots", min: 1, max: 64) { c.adaptation.promptTuning.slots = v }
+                try p.rejectUnknownKeys()
+            }
+            if var r = try t.subtable("rotta") {
+                if let v = try r.double("learning_rate", min: 0, max: 1, exclusiveMin: true) { c.adaptation.rotta.learningRate = v }
+                if let v = try r.double("teacher_rate", min: 0, max: 1) { c.adaptation.rotta.teacherRate = v }
+                if let v = try r.int("update_every_samples", min: 1, max: 1 << 24) { c.adaptation.rotta.updateEverySamples = v }
+                if let v = try r.int("capacity", min: 1, max: 4096) { c.adaptation.rotta.capacity = v }
+                if let v = try r.double("timeliness_weight", min: 0, max: 1e6) { c.adaptation.rotta.timelinessWeight = v }
+                if let v = try r.double("uncertainty_weight", min: 0, max: 1e6) { c.adaptation.rotta.uncertaintyWeight = v }
+                try r.rejectUnknownKeys()
+            }
+            if var s = try t.subtable("stamp") {
+                if let v = try s.double("learning_rate", min: 0, max: 10, exclusiveMin: true) { c.adaptation.stamp.learningRate = v }
+                if let v = try s.double("alpha", min: 0, max: 1, exclusiveMin: true) { c.adaptation.stamp.alpha = v }
+                if let v = try s.double("rho", min: 0, max: 10, exclusiveMin: true) { c.adaptation.stamp.rho = v }
+                if let v = try s.int("views", min: 1, max: 256) { c.adaptation.stamp.views = v }
+                if let v = try s.int("update_every_samples", min: 1, max: 1 << 24) { c.adaptation.stamp.updateEverySamples = v }
+                if let v = try s.int("capacity", min: 1, max: 4096) { c.adaptation.stamp.capacity = v }
+                if let v = try s.int("cosine_period", min: 1, max: 1 << 30) { c.adaptation.stamp.cosinePeriod = v }
+                try s.rejectUnknownKeys()
+            }
             if var l = try t.subtable("label_gate") {
                 if let v = try l.int("window", min: 0, max: 1 << 20) {
                     guard v == 0 || v >= 16 else { throw ConfigError(key: l.key("window"), "must be 0 (off) or ≥ 16, got \(v)") }

@@ -196,6 +196,14 @@ public enum AdaptationPreset: String, Sendable, CaseIterable {
     case ttad
     /// TDA's training-free cache of confident samples (a peer to compare against).
     case tda
+    /// TPT: per sample, one step of the text context on 64 views, then reset (episodic).
+    case tpt
+    /// DynaPrompt: TPT's step on a buffer of prompts selected per sample, kept across samples.
+    case dynaprompt
+    /// RoTTA: EMA teacher predicts; the student's affines learn from the teacher on a CSTU bank.
+    case rotta
+    /// STAMP: SAM-SGD on most affines, self-weighted entropy over a class-balanced replay memory.
+    case stamp
 }
 
 public struct AdaptationSection: Sendable, Equatable {
@@ -213,6 +221,59 @@ public struct AdaptationSection: Sendable, Equatable {
     public var bank = AdaptationBankSection()
     public var guardSettings = AdaptationGuardSection()
     public var labelGate = AdaptationLabelGateSection()
+    /// The other presets' settings: each is read only by its preset.
+    public var promptTuning = PromptTuningSection()
+    public var rotta = RottaSection()
+    public var stamp = StampSection()
+    /// Seed of every random choice adaptation makes (views, augmentations, memory eviction).
+    public var seed: UInt64 = 0
+    public init() {}
+}
+
+/// `[adaptation.tpt]`: the `tpt` and `dynaprompt` presets (TPT's and DynaPrompt's defaults).
+public struct PromptTuningSection: Sendable, Equatable {
+    /// Views per sample: the original plus random resized crops with flips.
+    public var views: Int = 64
+    /// Share of the views kept by confidence (lowest entropy) for the loss.
+    public var keepFraction: Double = 0.1
+    /// AdamW learning rate of the context (weight decay 0.01, fresh moments every sample).
+    public var learningRate: Double = 5e-3
+    /// DynaPrompt's buffer size M.
+    public var slots: Int = 10
+    public init() {}
+}
+
+/// `[adaptation.rotta]`: RoTTA's published defaults.
+public struct RottaSection: Sendable, Equatable {
+    /// Adam learning rate of the student's affines.
+    public var learningRate: Double = 1e-3
+    /// Teacher EMA rate ν.
+    public var teacherRate: Double = 1e-3
+    /// One update after this many samples.
+    public var updateEverySamples: Int = 64
+    /// Bank capacity N (CSTU).
+    public var capacity: Int = 64
+    /// λ_t and λ_u of the CSTU score.
+    public var timelinessWeight: Double = 1
+    public var uncertaintyWeight: Double = 1
+    public init() {}
+}
+
+/// `[adaptation.stamp]`: STAMP's defaults for the CIFAR-10-C 8/2 split, this model's setting.
+public struct StampSection: Sendable, Equatable {
+    /// SGD learning rate (cosine-annealed over `cosine_period` updates, periodic like PyTorch's).
+    public var learningRate: Double = 0.1
+    /// Admission margin α: entropy of the averaged views below α·ln C.
+    public var alpha: Double = 0.25
+    /// SAM's radius ρ.
+    public var rho: Double = 0.05
+    /// Views averaged per prediction: the original and views − 1 augmentations.
+    public var views: Int = 16
+    /// One update (on the whole memory) after this many samples: STAMP's batch size.
+    public var updateEverySamples: Int = 64
+    public var capacity: Int = 64
+    /// T_max of the cosine schedule, in updates.
+    public var cosinePeriod: Int = 150
     public init() {}
 }
 

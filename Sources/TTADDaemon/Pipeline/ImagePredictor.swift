@@ -13,7 +13,9 @@ import TTADProtocol
 /// guard compare against (skipped while the adapted parameters equal the source), and a due
 /// step runs before the next batch. In live mode the batch goes to the `AdaptationWorker`
 /// instead, and each batch is predicted with the newest affines the worker has published.
-/// With `tda` the TDA cache re-scores every classified sample.
+/// With `tda` the TDA cache re-scores every classified sample. With `tpt`, `dynaprompt`, `rotta`
+/// and `stamp` (`SamplePreset`) each sample is scored zero-shot and then rescored from the
+/// preset's own logits, and the preset learns from it after the batch.
 ///
 /// Owned by the processing thread. Batch buffers are allocated once at `maxBatch`; the decoder
 /// and preprocessor reuse their own buffers, so steady state allocates only inside libjpeg/libpng.
@@ -29,6 +31,14 @@ final class ImagePredictor: Predictor {
     /// The learner predictions run through (the adapter's own in deterministic mode).
     private let adapted: VisionNormLearner?
     let tda: TDAAdapter?
+    /// The `tpt`, `dynaprompt`, `rotta` or `stamp` preset.
+    private let preset: SamplePreset?
+    private var frozenClasses: [Int]
+    /// Each row's decoded image, kept until the batch is predicted (the view-based presets).
+    private var rowImages: [DecodedImage]
+    private let presetLogits: FloatBuffer
+    private var top: [(index: Int, value: Float)] = []
+    private let topK: Int
     private let frozenClassifier: EmbeddingClassifier?
     private let frozenFeatures: FloatBuffer?
     private var frozenResults: [ClassificationResult] = []
@@ -57,6 +67,15 @@ final class ImagePredictor: Predictor {
         classifier = EmbeddingClassifier(classes: classes, logitScale: logitScale, topK: topK, maxBatch: maxBatch)
         tda = adaptation?.preset == .tda
             ? try TDAAdapter(classes: classes, logitScale: logitScale, topK: topK, model: model.folder) : nil
+        let prompts = classPrompts
+        preset = try adaptation.flatMap {
+            try ImagePredictor.samplePreset($0, model: model, prompts: prompts, classes: classes, logitScale: logitScale,
+                                            maxBatch: maxBatch, decodeLimits: decodeLimits)
+        }
+        frozenClasses = Array(repeating: -1, count: maxBatch)
+        rowImages = Array(repeating: DecodedImage(), count: maxBatch)
+        presetLogits = FloatBuffer(count: classNames.count)
+        self.topK = topK
         if let adaptation, adaptation.preset == .ttad {
             let a = try ImageAdapter(settings: adaptation, model: model, classes: classes, logitScale: logitScale)
             if live {
@@ -131,7 +150,8 @@ final class ImagePredictor: Predictor {
         }
         let n = vision.imageFloatCount
         preprocessor.process(decoded, into: UnsafeMutableBufferPointer(start: pixels.pointer + count * n, count: n))
-        if adapted != nil {
+        if preset != nil { swap(&decoded, &rowImages[count]) }   // storage handed round, not copied
+        if adapted != nil || preset != nil {
             payloads[count] = payload           // a reference, not a copy
             encodings[count] = header.encoding
             shapes[count] = header.shape
@@ -160,6 +180,15 @@ final class ImagePredictor: Predictor {
             vision.encode(images: pixels.pointer, batch: count, features: features.pointer)
         }
         classifier.classify(batch: UnsafeBufferPointer(start: features.pointer, count: count * p), count: count, results: &results)
+        if let preset {
+            batchVersion = preset.version
+            let n = vision.imageFloatCount, c = classNames.count
+            for i in 0..<count {
+                frozenClasses[i] = results[i].predicted
+                preset.predict(row: i, image: rowImages[i], pixels: pixels.pointer + i * n, logits: presetLogits.pointer)
+                results[i].rescore(logits: UnsafeMutableBufferPointer(start: presetLogits.pointer, count: c), topK: topK, top: &top)
+            }
+        }
         if let tda {
             for i in 0..<count {
                 tda.apply(row: i, feature: UnsafeBufferPointer(start: features.pointer + i * p, count: p),
@@ -176,6 +205,7 @@ final class ImagePredictor: Predictor {
         if let adapter { return AdaptationCheckpoint(ttad: adapter.state(), tda: nil) }
         if let worker { return worker.state().map { AdaptationCheckpoint(ttad: $0, tda: nil) } }
         if let tda { return AdaptationCheckpoint(ttad: nil, tda: tda.state()) }
+        if let preset { return (try? preset.checkpoint()).map { AdaptationCheckpoint(ttad: nil, tda: nil, preset: $0) } }
         return nil
     }
 
@@ -194,6 +224,12 @@ final class ImagePredictor: Predictor {
             batchVersion = tda.version
             return nil
         }
+        if let preset {
+            guard let p = s.preset else { return "the checkpoint holds another preset's state" }
+            if let why = preset.restore(p) { return why }
+            batchVersion = preset.version
+            return nil
+        }
         return "this daemon does not adapt"
     }
 
@@ -206,6 +242,13 @@ final class ImagePredictor: Predictor {
                                                results: Array(results[0..<count]), outliers: (0..<count).map(outlier)))
             return
         }
+        if let preset {
+            for i in 0..<count {
+                let sample = { BankSample(encoding: self.encodings[i].rawValue, shape: self.shapes[i].map { Array($0) }, bytes: Data(self.payloads[i])) }
+                preset.observe(row: i, sample: sample, frozenClass: frozenClasses[i], isOutlier: outlier(i))
+            }
+            return
+        }
         guard let adapter, let replay else { return }
         for i in 0..<count {
             let sample = { BankSample(encoding: self.encodings[i].rawValue, shape: self.shapes[i].map { Array($0) }, bytes: Data(self.payloads[i])) }
@@ -216,10 +259,11 @@ final class ImagePredictor: Predictor {
         }
     }
 
-    var adaptsByGradient: Bool { adapted != nil }
+    var adaptsByGradient: Bool { adapted != nil || preset != nil }
 
     func takeAdaptationReport() -> AdaptationReport? {
         if let worker { return worker.takeReport() }
+        if let preset { return preset.takeReport() }
         return adapter?.takeReport()
     }
 
@@ -235,4 +279,23 @@ final class ImagePredictor: Predictor {
         let p = model.config.projectionDim
         return UnsafeBufferPointer(start: features.pointer + i * p, count: p)
     }
+}
+
+extension ImagePredictor {
+    /// The `SamplePreset` the configuration names, or nil for the others.
+    static func samplePreset(_ a: AdaptationSection, model: CLIPModel, prompts: ClassPromptEncoder, classes: ClassEmbeddings,
+                             logitScale: Float, maxBatch: Int, decodeLimits: ImageDecodeLimits) throws -> SamplePreset? {
+        switch a.preset {
+        case .frozen, .ttad, .tda: return nil
+        case .tpt: return try TPTAdapter(settings: a, model: model, prompts: prompts)
+        case .dynaprompt: return try DynaPromptAdapter(settings: a, model: model, prompts: prompts)
+        case .rotta:
+            return try RottaAdapter(settings: a, model: model, classes: classes, logitScale: logitScale, maxBatch: maxBatch,
+                                    decodeLimits: decodeLimits, augmenter: StrongAugmenter(preprocessing: model.preprocessing, seed: a.seed))
+        case .stamp:
+            return try StampAdapter(settings: a, model: model, classes: classes, logitScale: logitScale, maxBatch: maxBatch,
+                                    decodeLimits: decodeLimits, augmenter: StrongAugmenter(preprocessing: model.preprocessing, seed: a.seed))
+        }
+    }
+
 }

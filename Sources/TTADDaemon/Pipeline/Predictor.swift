@@ -56,5 +56,7 @@ extension Predictor {
 struct AdaptationCheckpoint: Codable {
     var ttad: ImageAdapter.State?
     var tda: TDAAdapter.State?
-    var version: Int { ttad?.version ?? tda?.version ?? 0 }
+    /// The `tpt`, `dynaprompt`, `rotta` or `stamp` preset's state.
+    var preset: PresetCheckpoint?
+    var version: Int { ttad?.version ?? tda?.version ?? preset?.version ?? 0 }
 }

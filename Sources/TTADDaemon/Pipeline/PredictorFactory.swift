@@ -29,6 +29,8 @@ enum PredictorFactory {
                                           maxBatch: c.classifier.maxBatch,
                                           decodeLimits: ImageDecodeLimits(maxSide: c.protocolLimits.maxImageSide),
                                           adaptation: c.adaptation, live: !c.daemon.deterministic)
+            } catch let e as AdaptationSetupError {
+                throw ConfigError(key: "adaptation.preset", e.description)
             } catch {
                 throw ConfigError(key: "model.class_names", "\(error)")
             }

@@ -57,12 +57,7 @@ final class TDAAdapter {
         }
         logits.withUnsafeMutableBufferPointer { l in
             unit.withUnsafeBufferPointer { cache.adjust(logits: l.baseAddress!, feature: $0.baseAddress!) }
-            VectorOps.topK(UnsafeBufferPointer(l), k: topK, into: &top)
-            let stats = VectorOps.softmax(inPlace: l)
-            result.entropy = stats.entropy
-            result.predicted = top[0].index
-            result.top.removeAll(keepingCapacity: true)
-            for t in top { result.top.append((index: t.index, probability: l[t.index])) }
+            result.rescore(logits: l, topK: topK, top: &top)
         }
     }
 

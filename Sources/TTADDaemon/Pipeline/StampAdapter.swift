@@ -1,0 +1,159 @@
+import Foundation
+import TTADAdaptation
+import TTADEngine
+import TTADModel
+
+/// The `stamp` preset: STAMP (ECCV 2024) as published, on the image tower's LayerNorms.
+///
+/// Per sample: the original and `views − 1` strong augmentations (CoTTA's, as STAMP uses on
+/// CIFAR-10-C) through the current model; the prediction is the mean of their softmaxes p̄,
+/// made before this sample's update. The sample enters the replay memory (class-balanced FIFO,
+/// `BalancedReplayMemory`) under the current model's class of the original view when H(p̄) <
+/// α·ln C and that class is the frozen model's (STAMP's consistency filter for C ≠ 1000).
+/// Every `update_every_samples` samples (STAMP's batch) the whole memory is replayed through one
+/// SAM step with SGD on the self-weighted entropy (weights normalised to the capacity, not
+/// detached), the learning rate cosine-annealed over `cosine_period` updates; the last quarter
+/// of the blocks and the final norm stay fixed.
+///
+/// Not STAMP's: outliers flagged by the daemon never enter the memory; the eviction picks among
+/// the classes with the most items now (STAMP keeps an EMA of the counts, updated per batch).
+/// No anchor and no collapse guard — that is the `ttad` preset's composition.
+final class StampAdapter: SamplePreset {
+    let settings: StampSection
+    let learner: VisionNormLearner
+    private(set) var memory: BalancedReplayMemory<BankSample>
+    private(set) var version = 0
+    private(set) var updates = 0
+    private var samplesSinceUpdate = 0
+    private let augmenter: StrongAugmenter
+    private let replay: ReplayDecoder
+    private let texts: FloatBuffer
+    private let scale: Float
+    private let classCount: Int
+    private let margin: Float
+    private let key: String
+    private let views: FloatBuffer, features: FloatBuffer, normalized: FloatBuffer, norms: FloatBuffer, logits: FloatBuffer
+    private let replayPixels: FloatBuffer
+    /// Per row of the current batch: H(p̄) and the current model's class of the original view.
+    private var entropy: [Float], pseudoLabel: [Int]
+    private var report = AdaptationReport()
+
+    init(settings a: AdaptationSection, model: CLIPModel, classes: ClassEmbeddings, logitScale: Float, maxBatch: Int,
+         decodeLimits: ImageDecodeLimits, augmenter: StrongAugmenter) throws {
+        let s = a.stamp
+        settings = s
+        let names = CLIPVisionTrainer(config: model.config, weights: model.weights.vision, trainLayerNorms: true).layerNorms.map(\.name)
+        learner = VisionNormLearner(model: model, classEmbeddings: classes, logitScale: logitScale,
+                                    optimization: .samSGD(learningRate: s.learningRate, rho: s.rho), anchorWeight: 0,
+                                    weightTotal: Float(s.capacity),
+                                    frozenParameters: VisionNormLearner.stampFrozenParameters(model.config, names: names))
+        memory = try BalancedReplayMemory(classCount: classes.count, capacity: s.capacity, seed: a.seed)
+        self.augmenter = augmenter
+        replay = ReplayDecoder(limits: decodeLimits, preprocessing: model.preprocessing)
+        texts = FloatBuffer(classes.matrix.storage)
+        scale = logitScale
+        classCount = classes.count
+        margin = Float(s.alpha * log(Double(classes.count)))
+        let n = learner.imageFloatCount, p = model.config.projectionDim
+        views = FloatBuffer(count: s.views * n)
+        features = FloatBuffer(count: s.views * p)
+        normalized = FloatBuffer(count: s.views * p)
+        norms = FloatBuffer(count: s.views)
+        logits = FloatBuffer(count: s.views * classes.count)
+        replayPixels = FloatBuffer(count: s.capacity * n)
+        entropy = Array(repeating: .nan, count: maxBatch)
+        pseudoLabel = Array(repeating: -1, count: maxBatch)
+        key = "stamp \(s) seed=\(a.seed) model=\(model.folder) classes=\(classes.names)"
+    }
+
+    func predict(row: Int, image: DecodedImage, pixels: UnsafePointer<Float>, logits out: UnsafeMutablePointer<Float>) {
+        let n = learner.imageFloatCount, p = learner.config.projectionDim, c = classCount, v = settings.views
+        views.pointer.update(from: pixels, count: n)
+        for i in 1..<max(v, 1) {
+            augmenter.augment(UnsafeBufferPointer(start: pixels, count: n), into: UnsafeMutableBufferPointer(start: views.pointer + i * n, count: n))
+        }
+        learner.encode(images: views.pointer, batch: v, features: features.pointer)
+        CLIPLogits.normalize(features.pointer, rows: v, dim: p, into: normalized.pointer, norms: norms.pointer)
+        let z = logits.pointer
+        CLIPLogits.forward(images: normalized.pointer, batch: v, texts: texts.pointer, classes: c, dim: p, scale: scale, logits: z)
+        pseudoLabel[row] = VectorOps.argmax(UnsafeBufferPointer(start: z, count: c))
+        for k in 0..<c { out[k] = 0 }
+        for i in 0..<v {
+            let row = UnsafeMutableBufferPointer(start: z + i * c, count: c)
+            _ = VectorOps.softmax(inPlace: row)
+            for k in 0..<c { out[k] += row[k] / Float(v) }
+        }
+        entropy[row] = VectorOps.entropy(probabilities: UnsafeBufferPointer(start: out, count: c))
+        // Logits whose softmax is p̄, so the rescored result carries STAMP's averaged prediction.
+        for k in 0..<c { out[k] = log(max(out[k], .leastNormalMagnitude)) }
+    }
+
+    func observe(row: Int, sample: () -> BankSample, frozenClass: Int, isOutlier: Bool) {
+        if !isOutlier, entropy[row] < margin, pseudoLabel[row] == frozenClass {
+            _ = try? memory.insert(sample(), classIndex: pseudoLabel[row])
+        }
+        samplesSinceUpdate += 1
+        if samplesSinceUpdate >= settings.updateEverySamples { update() }
+    }
+
+    /// One SAM step over the whole memory at this update's cosine learning rate.
+    private func update() {
+        samplesSinceUpdate = 0
+        let n = learner.imageFloatCount
+        var rows = 0
+        for item in memory.items where rows < settings.capacity {
+            if replay.preprocess(item.payload, into: UnsafeMutableBufferPointer(start: replayPixels.pointer + rows * n, count: n)) { rows += 1 }
+        }
+        guard rows > 0 else { return }
+        learner.optimizer.learningRate = Self.cosineRate(base: settings.learningRate, update: updates, period: settings.cosinePeriod)
+        let t0 = DispatchTime.now().uptimeNanoseconds
+        let result = learner.step(images: replayPixels.pointer, batch: rows)
+        updates += 1
+        if result.applied {
+            version += 1
+            report.stepSeconds.append(Double(DispatchTime.now().uptimeNanoseconds &- t0) / 1e9)
+            report.lastLoss = result.loss
+            report.distanceFromSource = result.distanceFromSource
+        }
+    }
+
+    /// PyTorch's `CosineAnnealingLR` (η_min 0) before its `update`-th step: periodic in 2·T.
+    static func cosineRate(base: Double, update: Int, period: Int) -> Double {
+        base * (1 + cos(Double.pi * Double(update) / Double(period))) / 2
+    }
+
+    func takeReport() -> AdaptationReport {
+        var r = report
+        report = AdaptationReport()
+        r.bankItems = memory.count
+        r.version = version
+        return r
+    }
+
+    struct State: Codable {
+        var learner: VisionNormLearner.State
+        var memory: BalancedReplayMemory<BankSample>
+        var version: Int
+        var updates: Int
+        var samplesSinceUpdate: Int
+    }
+
+    func checkpoint() throws -> PresetCheckpoint {
+        try makeCheckpoint(preset: "stamp", key: key, state: State(learner: learner.state(), memory: memory, version: version,
+                                                                      updates: updates, samplesSinceUpdate: samplesSinceUpdate))
+    }
+
+    func restore(_ c: PresetCheckpoint) -> String? {
+        switch decodeCheckpoint(c, preset: "stamp", key: key, as: State.self) {
+        case .failure(let e): return e.reason
+        case .success(let s):
+            guard s.memory.classCount == classCount, s.memory.capacity == settings.capacity else { return "memory settings changed" }
+            do { try learner.restore(s.learner) } catch { return "\(error)" }
+            memory = s.memory
+            version = s.version
+            updates = s.updates
+            samplesSinceUpdate = s.samplesSinceUpdate
+            return nil
+        }
+    }
+}
