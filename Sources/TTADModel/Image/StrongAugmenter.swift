@@ -447,21 +447,26 @@ public final class StrongAugmenter {
     /// `[3, S+k−1, S+k−1]` → `[3, S, S]`; `scratch` holds (S+k−1)·S floats.
     static func blurValid(_ src: UnsafePointer<Float>, size s: Int, kernel: UnsafeBufferPointer<Float>,
                           scratch: UnsafeMutablePointer<Float>, into dst: UnsafeMutablePointer<Float>) {
+        // Taps outermost, pixels innermost: each output still sums its taps in order from 0
+        // (the same floats as a per-pixel loop), but the pixel loop has no carried dependency
+        // and vectorises — a per-pixel tap loop is bound by the add latency.
         let k = kernel.count, w = s + k - 1
         for c in 0..<3 {
             let sp = src + c * w * w, dp = dst + c * s * s
             for y in 0..<w {
-                for x in 0..<s {
-                    var acc: Float = 0
-                    for j in 0..<k { acc += kernel[j] * sp[y * w + x + j] }
-                    scratch[y * s + x] = acc
+                let row = scratch + y * s, input = sp + y * w
+                for x in 0..<s { row[x] = 0 }
+                for j in 0..<k {
+                    let kj = kernel[j], shifted = input + j
+                    for x in 0..<s { row[x] += kj * shifted[x] }
                 }
             }
             for y in 0..<s {
-                for x in 0..<s {
-                    var acc: Float = 0
-                    for i in 0..<k { acc += kernel[i] * scratch[(y + i) * s + x] }
-                    dp[y * s + x] = acc
+                let out = dp + y * s
+                for x in 0..<s { out[x] = 0 }
+                for i in 0..<k {
+                    let ki = kernel[i], input = scratch + (y + i) * s
+                    for x in 0..<s { out[x] += ki * input[x] }
                 }
             }
         }
