@@ -41,11 +41,11 @@ run() {
 
 if [[ -n ${SMALL:-} ]]; then
   SCENARIOS=(
-    "clean|--scenario clean --limit 2000"
     "continual|--scenario continual --per-domain 200"
-    "gradual|--scenario gradual --per-domain 20 --severity-in-id"
     "label-correlated|--scenario continual --per-domain 200 --gamma 0.1"
     "outliers|--scenario continual --per-domain 200 --outliers 0.1"
+    "clean|--scenario clean --limit 2000"
+    "gradual|--scenario gradual --per-domain 20 --severity-in-id"
   )
 else
   SCENARIOS=(

@@ -201,6 +201,26 @@ final class ConfigLoaderTests: XCTestCase {
             window = 4096
             threshold = 0.2
             reopen_below = 0.05
+            [adaptation.tpt]
+            views = 32
+            keep_fraction = 0.2
+            learning_rate = 0.01
+            slots = 12
+            [adaptation.rotta]
+            learning_rate = 0.002
+            teacher_rate = 0.01
+            update_every_samples = 32
+            capacity = 48
+            timeliness_weight = 0.5
+            uncertainty_weight = 2.0
+            [adaptation.stamp]
+            learning_rate = 0.05
+            alpha = 0.9
+            rho = 0.1
+            views = 8
+            update_every_samples = 16
+            capacity = 32
+            cosine_period = 750
             """, baseDirectory: "/")
         let a = c.adaptation
         XCTAssertEqual(a.preset, .ttad)
@@ -223,6 +243,12 @@ final class ConfigLoaderTests: XCTestCase {
         XCTAssertEqual(a.labelGate.window, 4096)
         XCTAssertEqual(a.labelGate.threshold, 0.2)
         XCTAssertEqual(a.labelGate.reopenBelow, 0.05)
+        XCTAssertEqual([a.promptTuning.views, a.promptTuning.slots], [32, 12])
+        XCTAssertEqual([a.promptTuning.keepFraction, a.promptTuning.learningRate], [0.2, 0.01])
+        XCTAssertEqual([a.rotta.learningRate, a.rotta.teacherRate, a.rotta.timelinessWeight, a.rotta.uncertaintyWeight], [0.002, 0.01, 0.5, 2])
+        XCTAssertEqual([a.rotta.updateEverySamples, a.rotta.capacity], [32, 48])
+        XCTAssertEqual([a.stamp.learningRate, a.stamp.alpha, a.stamp.rho], [0.05, 0.9, 0.1])
+        XCTAssertEqual([a.stamp.views, a.stamp.updateEverySamples, a.stamp.capacity, a.stamp.cosinePeriod], [8, 16, 32, 750])
         XCTAssertEqual(try ConfigLoader.parse(ConfigCheck.describe(c), baseDirectory: "/").adaptation, c.adaptation)
         XCTAssertEqual(try ConfigLoader.parse(minimal, baseDirectory: "/").adaptation.preset, .frozen, "frozen unless asked")
 
@@ -234,6 +260,13 @@ final class ConfigLoaderTests: XCTestCase {
         assertError(image + "[adaptation]\nlearning_rate = 0.0\n", key: "adaptation.learning_rate", contains: "> 0")
         assertError(image + "[adaptation]\nworker_cpu_budget = 0\n", key: "adaptation.worker_cpu_budget", contains: "> 0")
         assertError(image + "[adaptation]\nworker_cpu_budget = 1.5\n", key: "adaptation.worker_cpu_budget", contains: "1")
+        assertError(image + "[adaptation.tpt]\nviews = 0\n", key: "adaptation.tpt.views", contains: "≥ 1")
+        assertError(image + "[adaptation.tpt]\nslots = 65\n", key: "adaptation.tpt.slots", contains: "64")
+        assertError(image + "[adaptation.rotta]\nteacher_rate = 2\n", key: "adaptation.rotta.teacher_rate", contains: "1")
+        assertError(image + "[adaptation.stamp]\nalfa = 0.5\n", key: "adaptation.stamp.alfa", contains: "unknown key")
+        for preset in ["tpt", "dynaprompt", "rotta", "stamp"] {
+            XCTAssertEqual(try ConfigLoader.parse(image + "[adaptation]\npreset = \"\(preset)\"\n", baseDirectory: "/").adaptation.preset.rawValue, preset)
+        }
         assertError(image + "[adaptation.label_gate]\nwindow = 8\n", key: "adaptation.label_gate.window", contains: "≥ 16")
         assertError(image + "[adaptation.label_gate]\nthreshold = 1\n", key: "adaptation.label_gate.threshold", contains: "< 1")
         assertError(image + "[adaptation.label_gate]\nreopen_below = 0.2\n", key: "adaptation.label_gate.reopen_below", contains: "exceeds threshold")

@@ -74,7 +74,8 @@ public enum ConfigCheck {
         let ad = c.adaptation, g = ad.guardSettings
         table("adaptation", [("preset", s(ad.preset.rawValue)), ("learning_rate", d(ad.learningRate)),
                              ("anchor_weight", d(ad.anchorWeight)), ("update_every_samples", "\(ad.updateEverySamples)"),
-                             ("min_bank_items", "\(ad.minBankItems)"), ("worker_cpu_budget", d(ad.workerCPUBudget))])
+                             ("min_bank_items", "\(ad.minBankItems)"), ("worker_cpu_budget", d(ad.workerCPUBudget)),
+                             ("seed", "\(ad.seed)")])
         table("adaptation.bank", [("capacity", "\(ad.bank.capacity)"), ("max_bytes", "\(ad.bank.maxBytes)"),
                                   ("entropy_fraction", d(ad.bank.entropyFraction)),
                                   ("require_frozen_agreement", "\(ad.bank.requireFrozenAgreement)")])
@@ -84,6 +85,15 @@ public enum ConfigCheck {
                                    ("periodic_reset_samples", "\(g.periodicResetSamples)")])
         table("adaptation.label_gate", [("window", "\(ad.labelGate.window)"), ("threshold", d(ad.labelGate.threshold)),
                                         ("reopen_below", d(ad.labelGate.reopenBelow))])
+        let pt = ad.promptTuning, r = ad.rotta, st = ad.stamp
+        table("adaptation.tpt", [("views", "\(pt.views)"), ("keep_fraction", d(pt.keepFraction)),
+                                 ("learning_rate", d(pt.learningRate)), ("slots", "\(pt.slots)")])
+        table("adaptation.rotta", [("learning_rate", d(r.learningRate)), ("teacher_rate", d(r.teacherRate)),
+                                   ("update_every_samples", "\(r.updateEverySamples)"), ("capacity", "\(r.capacity)"),
+                                   ("timeliness_weight", d(r.timelinessWeight)), ("uncertainty_weight", d(r.uncertaintyWeight))])
+        table("adaptation.stamp", [("learning_rate", d(st.learningRate)), ("alpha", d(st.alpha)), ("rho", d(st.rho)),
+                                   ("views", "\(st.views)"), ("update_every_samples", "\(st.updateEverySamples)"),
+                                   ("capacity", "\(st.capacity)"), ("cosine_period", "\(st.cosinePeriod)")])
         return out.joined(separator: "\n")
     }
 }
