@@ -43,7 +43,6 @@ the gradient is finite and non-zero on the selected rows.
 """
 
 import argparse
-import hashlib
 import importlib.util
 import json
 import math
@@ -61,17 +60,17 @@ RESIDUAL_STD = 0.05
 ADAMW = dict(lr=5e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.01)
 
 
-def load_fixture_module(root):
-    path = os.path.join(root, "tools", "make_clip_fixtures.py")
-    spec = importlib.util.spec_from_file_location("make_clip_fixtures", path)
+def _grad_fixture_tools():
+    """tools/make_clip_grad_fixtures.py, whose loader, hashing and version record this reuses."""
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "make_clip_grad_fixtures.py")
+    spec = importlib.util.spec_from_file_location("make_clip_grad_fixtures", path)
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
     return mod
 
 
-def sha256_file(path):
-    with open(path, "rb") as f:
-        return hashlib.sha256(f.read()).hexdigest()
+_grad = _grad_fixture_tools()
+load_fixture_module, sha256_file, versions = _grad.load_fixture_module, _grad.sha256_file, _grad.versions
 
 
 def per_view_entropy(logits):
@@ -214,14 +213,6 @@ def make(mcf, models_dir, seed):
         "checks": checks,
     }
     return out, meta
-
-
-def versions():
-    import safetensors
-    import torch
-    import transformers
-    return {"torch": torch.__version__, "transformers": transformers.__version__,
-            "safetensors": safetensors.__version__, "python": sys.version.split()[0]}
 
 
 def main():
