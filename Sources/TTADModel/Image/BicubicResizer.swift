@@ -155,10 +155,18 @@ public final class BicubicResizer {
 
     /// Vertical pass: output rows `rows`, `rowBytes` bytes each; the source's row 0 is image row
     /// `firstSourceRow`.
+    ///
+    /// Every byte of an output row uses the same taps, so the row is computed 16 bytes at a time
+    /// in `SIMD16<Int32>` lanes (integer sums: identical to the scalar loop, bit for bit). This is
+    /// the pass that dominates enlarging (a 28×28 frame to 224×224 spends ~90 % of its work here).
     private static func vertical(_ c: ResampleCoefficients, source: UnsafePointer<UInt8>, sourceStride: Int,
                                  firstSourceRow: Int, rows: Range<Int>, rowBytes: Int,
                                  into dst: UnsafeMutablePointer<UInt8>) {
         let ks = c.kernelSize
+        let lanes = 16
+        let vectorBytes = rowBytes - rowBytes % lanes
+        let halfVector = SIMD16<Int32>(repeating: half)
+        let zero = SIMD16<Int32>(repeating: 0), maxByte = SIMD16<Int32>(repeating: 255)
         c.first.withUnsafeBufferPointer { first in
         c.count.withUnsafeBufferPointer { count in
         c.weights.withUnsafeBufferPointer { weights in
@@ -167,7 +175,23 @@ public final class BicubicResizer {
                 let k = weights.baseAddress! + y &* ks
                 let n = Int(count[y])
                 let base = source + (Int(first[y]) &- firstSourceRow) &* sourceStride
-                for x in 0..<rowBytes {
+                var x = 0
+                while x < vectorBytes {
+                    var s = halfVector
+                    var p = base + x
+                    for j in 0..<n {
+                        let bytes = UnsafeRawPointer(p).loadUnaligned(as: SIMD16<UInt8>.self)
+                        s &+= SIMD16<Int32>(truncatingIfNeeded: bytes) &* k[j]
+                        p += sourceStride
+                    }
+                    var v = s &>> Int32(ResampleCoefficients.precisionBits)
+                    v.replace(with: zero, where: v .< zero)
+                    v.replace(with: maxByte, where: v .> maxByte)
+                    UnsafeMutableRawPointer(d + x).storeBytes(of: SIMD16<UInt8>(truncatingIfNeeded: v),
+                                                              as: SIMD16<UInt8>.self)
+                    x &+= lanes
+                }
+                while x < rowBytes {
                     var p = base + x
                     var s = half
                     for j in 0..<n {
@@ -175,6 +199,7 @@ public final class BicubicResizer {
                         p += sourceStride
                     }
                     d[x] = clamp(s)
+                    x &+= 1
                 }
                 d += rowBytes
             }
