@@ -46,6 +46,7 @@ public final class CLIPVisionTrainer {
     private var finalStates: UnsafeMutablePointer<Float>?   // the tape's last hidden states
     private let patchRows = ScratchBuffer()
     private let patchOut = ScratchBuffer()
+    private let embeddedPatches = ScratchBuffer()  // patch embeddings of an `.images` input
     private let embeddings = ScratchBuffer()       // pre-LN input (saved for its backward)
     private let preStats = ScratchBuffer()         // mean, rstd of every row
     private let pooled = ScratchBuffer()           // post-LN of each class token
@@ -103,6 +104,40 @@ public final class CLIPVisionTrainer {
     public var imageFloatCount: Int { config.channels * config.imageSize * config.imageSize }
     private var sequenceLength: Int { 1 + promptCount + config.patchCount }
 
+    /// What a recorded forward starts from: normalised pixels (CHW), or the patch embeddings
+    /// `embedPatches` made of them earlier.
+    public enum Input {
+        case images(UnsafePointer<Float>)
+        case patchEmbeddings(UnsafePointer<Float>)
+    }
+
+    /// Floats of one image's patch embeddings (`patchCount × hiddenSize`).
+    public var patchEmbeddingFloatCount: Int { config.patchCount * config.vision.hiddenSize }
+
+    /// Writes `batch` images' patch embeddings — the patch projection plus the position
+    /// embeddings, `patchEmbeddingFloatCount` floats per image — into `out`. No trainable
+    /// parameter acts before them, so an image replayed many times (a bank item) can keep them
+    /// and skip decoding, resizing and the patch product, which is two fifths of the forward's
+    /// multiply-adds on the bundled model.
+    ///
+    /// One product per image, not one for the batch: BLAS may sum a row in another order when
+    /// the matrix is taller (it does for small models), and an image embedded alone on admission
+    /// must give the floats it would give among the whole bank.
+    public func embedPatches(images: UnsafePointer<Float>, batch: Int, into out: UnsafeMutablePointer<Float>) {
+        precondition(batch > 0, "CLIPVisionTrainer.embedPatches: empty batch")
+        let d = config.vision.hiddenSize, n = config.patchCount
+        let patchIn = config.channels * config.patchSize * config.patchSize
+        let unrolled = patchRows.pointer(atLeast: n * patchIn)
+        let patches = patchOut.pointer(atLeast: n * d)
+        let pos = weights.positionEmbedding.pointer
+        for b in 0..<batch {
+            PatchEmbedding.unroll(image: images + b * imageFloatCount, channels: config.channels,
+                                  size: config.imageSize, patch: config.patchSize, rows: unrolled)
+            Linear.forward(x: unrolled, rows: n, inDim: patchIn, weight: weights.patchWeight.pointer, bias: nil, outDim: d, y: patches)
+            Elementwise.sum(patches, pos + d, into: out + b * n * d, count: n * d)
+        }
+    }
+
     /// Image features (`batch × projectionDim`, not normalised) with the current prompts and
     /// LayerNorms. With `record`, keeps what `backward` needs for exactly these images; without,
     /// an earlier recording stays valid (the inference encoder has buffers of its own).
@@ -113,25 +148,34 @@ public final class CLIPVisionTrainer {
                              promptCount: promptCount, features: features)
             return
         }
+        encodeRecording(.images(images), batch: batch, features: features)
+    }
+
+    /// `encode(record: true)` from either kind of input; the same ops in the same order, so
+    /// features from cached patch embeddings equal those from the pixels they were made of.
+    public func encodeRecording(_ input: Input, batch: Int, features: UnsafeMutablePointer<Float>) {
+        precondition(batch > 0, "CLIPVisionTrainer.encode: empty batch")
         let v = config.vision, d = v.hiddenSize, n = config.patchCount, seq = sequenceLength
-        let patchIn = config.channels * config.patchSize * config.patchSize, rows = batch * seq
+        let rows = batch * seq
         let layout = layout(batch)
 
-        // Embeddings exactly as CLIPVisionEncoder builds them: patches, class token, prompts.
-        let unrolled = patchRows.pointer(atLeast: batch * n * patchIn)
-        for b in 0..<batch {
-            PatchEmbedding.unroll(image: images + b * imageFloatCount, channels: config.channels,
-                                  size: config.imageSize, patch: config.patchSize, rows: unrolled + b * n * patchIn)
+        let patches: UnsafePointer<Float>
+        switch input {
+        case .images(let images):
+            let p = embeddedPatches.pointer(atLeast: batch * n * d)
+            embedPatches(images: images, batch: batch, into: p)
+            patches = UnsafePointer(p)
+        case .patchEmbeddings(let p):
+            patches = p
         }
-        let patches = patchOut.pointer(atLeast: batch * n * d)
-        Linear.forward(x: unrolled, rows: batch * n, inDim: patchIn, weight: weights.patchWeight.pointer, bias: nil, outDim: d, y: patches)
+        // The sequence as CLIPVisionEncoder builds it: class token, prompts, patches.
         let e = embeddings.pointer(atLeast: rows * d)
         let pos = weights.positionEmbedding.pointer
         for b in 0..<batch {
             let base = e + b * seq * d
             Elementwise.sum(weights.classEmbedding.pointer, pos, into: base, count: d)
             if promptCount > 0 { (base + d).update(from: prompts.pointer, count: promptCount * d) }
-            Elementwise.sum(patches + b * n * d, pos + d, into: base + (1 + promptCount) * d, count: n * d)
+            (base + (1 + promptCount) * d).update(from: patches + b * n * d, count: n * d)
         }
         let stats = preStats.pointer(atLeast: 2 * rows)
         let h0 = tape.begin(layout: layout, record: true)

@@ -134,14 +134,20 @@ public final class VisionNormLearner {
     /// the optimizer (for SAM: the ascent, the gradient again at the perturbed point, the SGD
     /// step from the original point), undone if anything came out non-finite.
     public func step(images: UnsafePointer<Float>, batch: Int, objective: Objective = .selfWeightedEntropy) -> StepResult {
+        step(.images(images), batch: batch, objective: objective)
+    }
+
+    /// `step` on `batch` replayed inputs: pixels, or patch embeddings kept from
+    /// `trainer.embedPatches` (the same step, without re-embedding every image).
+    public func step(_ input: CLIPVisionTrainer.Input, batch: Int, objective: Objective = .selfWeightedEntropy) -> StepResult {
         for (i, q) in trainer.layerNorms.enumerated() { backup[i].copy(from: q.value) }
-        let loss = lossAndGradient(images: images, batch: batch, objective: objective)
+        let loss = lossAndGradient(input, batch: batch, objective: objective)
         guard loss.isFinite, gradientsFinite() else {
             return StepResult(loss: loss.isFinite ? .nan : loss, applied: false, distanceFromSource: distanceFromSource())
         }
         if let sam {
             sam.firstStep(zeroGradients: true)
-            let perturbed = lossAndGradient(images: images, batch: batch, objective: objective)
+            let perturbed = lossAndGradient(input, batch: batch, objective: objective)
             guard perturbed.isFinite, gradientsFinite() else {
                 sam.cancel()
                 return StepResult(loss: .nan, applied: false, distanceFromSource: distanceFromSource())
@@ -164,6 +170,11 @@ public final class VisionNormLearner {
     /// `layerNorms[*].gradient` (overwritten).
     @discardableResult
     public func lossAndGradient(images: UnsafePointer<Float>, batch: Int, objective: Objective = .selfWeightedEntropy) -> Float {
+        lossAndGradient(.images(images), batch: batch, objective: objective)
+    }
+
+    @discardableResult
+    public func lossAndGradient(_ input: CLIPVisionTrainer.Input, batch: Int, objective: Objective = .selfWeightedEntropy) -> Float {
         precondition(batch > 0)
         let p = config.projectionDim, c = classCount
         let f = features.pointer(atLeast: batch * p), y = normalized.pointer(atLeast: batch * p)
@@ -171,7 +182,7 @@ public final class VisionNormLearner {
         let dz = dLogits.pointer(atLeast: batch * c), dy = dNormalized.pointer(atLeast: batch * p)
 
         trainer.zeroGradients()
-        trainer.encode(images: images, batch: batch, features: f, record: true)
+        trainer.encodeRecording(input, batch: batch, features: f)
         CLIPLogits.normalize(f, rows: batch, dim: p, into: y, norms: n)
         CLIPLogits.forward(images: y, batch: batch, texts: texts.pointer, classes: c, dim: p, scale: scale, logits: z)
         let loss: Float

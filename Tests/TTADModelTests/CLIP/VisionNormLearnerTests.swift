@@ -145,4 +145,34 @@ final class VisionNormLearnerTests: XCTestCase {
         XCTAssertThrowsError(try fresh.restore(wrong))
         XCTAssertEqual(fresh.state(), untouched, "a refused state must leave the learner as it was")
     }
+
+    /// Replay from kept patch embeddings is the same step as replay from the pixels, bit for bit,
+    /// and an image's embeddings do not depend on the batch they were made in (so a bank item
+    /// embedded alone on admission can be replayed among others).
+    func testStepsFromPatchEmbeddingsEqualStepsFromPixels() throws {
+        let f = try CLIPGradFixture("quick")
+        let a = try makeLearner(f), b = try makeLearner(f)
+        let n = try f.viewCount, views = try f.tensor("views")
+        let m = a.trainer.patchEmbeddingFloatCount, size = a.imageFloatCount
+        XCTAssertEqual(m, f.model.config.patchCount * f.model.config.vision.hiddenSize)
+        var together = [Float](repeating: .nan, count: n * m), alone = together
+        views.withUnsafeBufferPointer { v in
+            together.withUnsafeMutableBufferPointer { a.trainer.embedPatches(images: v.baseAddress!, batch: n, into: $0.baseAddress!) }
+            for i in 0..<n {
+                alone.withUnsafeMutableBufferPointer {
+                    b.trainer.embedPatches(images: v.baseAddress! + i * size, batch: 1, into: $0.baseAddress! + i * m)
+                }
+            }
+        }
+        XCTAssertEqual(together, alone)
+        XCTAssertFalse(together.contains { !$0.isFinite })
+        for _ in 0..<3 {
+            let ra = views.withUnsafeBufferPointer { a.step(images: $0.baseAddress!, batch: n) }
+            let rb = alone.withUnsafeBufferPointer { b.step(.patchEmbeddings($0.baseAddress!), batch: n) }
+            XCTAssertEqual(ra, rb)
+            XCTAssertTrue(ra.applied)
+        }
+        XCTAssertEqual(a.trainer.layerNorms.map(\.value.array), b.trainer.layerNorms.map(\.value.array))
+        XCTAssertGreaterThan(a.distanceFromSource(), 0, "the steps moved something, so the comparison can fail")
+    }
 }
