@@ -63,7 +63,7 @@ struct EvalCommand: ParsableCommand {
     @Option(help: "Write an SVG chart of windowed accuracy, entropy and flagged outliers here.")
     var svg: String?
 
-    @Option(help: "Write one line per prediction (id, label, predicted, entropy, outlier score) here, in arrival order.")
+    @Option(help: "Write one line per prediction (id, label, predicted, entropy, outlier score) here, in arrival order (as they arrive, to <file>.partial until the run ends).")
     var predictionsFile: String?
 
     @Option(help: "Title of the markdown report and the chart.")
@@ -104,6 +104,7 @@ struct EvalCommand: ParsableCommand {
         try sock.connect(endpoint)
         FileHandle.standardError.write(Data("eval: waiting for \(count) outputs on \(endpoint)\n".utf8))
         let collector = PredictionCollector(socket: sock, stream: onlyStream, knownClasses: knownClasses, expected: count)
+        collector.file = try predictionsFile.map(PredictionsFile.init(path:))
         var progress = ProgressLine(total: count)
         try collector.collect(count: count, timeout: timeout, startTimeout: startTimeout, progress: &progress)
         try finish(collector, expected: count, title: title ?? "ttad eval")
@@ -125,6 +126,7 @@ struct EvalCommand: ParsableCommand {
         var options = scenario
         options.limit = total
         let collector = PredictionCollector(socket: connection.sub, stream: streamID, knownClasses: knownClasses, expected: total)
+        collector.file = try predictionsFile.map(PredictionsFile.init(path:))
         var sender = ScenarioSender(options: options, endpoint: daemon.ingestEndpoint, showProgress: false)
         // Stay well under the ingest queue: evaluation measures the daemon, not back-pressure.
         let answered = collector.answered
@@ -175,21 +177,11 @@ struct EvalCommand: ParsableCommand {
         if let json { try ReportFormat.json(report).write(to: URL(fileURLWithPath: json)) }
         if let markdown { try md.write(toFile: markdown, atomically: true, encoding: .utf8) }
         if let svg { try ReportFormat.svg(report, title: title).write(toFile: svg, atomically: true, encoding: .utf8) }
-        if let predictionsFile { try Self.predictionLines(collector.predictions).write(toFile: predictionsFile, atomically: true, encoding: .utf8) }
+        try collector.file?.finish()
         let auroc = report.outliers.auroc.map { String(format: "%.4f", $0) } ?? "–"
         let speed = report.samplesPerSecond.map { String(format: "%.1f", $0) } ?? "–"
         print("eval: \(report.predictions) predictions, \(report.errors) errors; accuracy \(ReportFormat.percent(report.accuracy)); "
               + "AUROC \(auroc); H-score \(ReportFormat.percent(report.outliers.hScore)); \(speed) samples/s")
         if strict && received < expected { throw ExitCode(1) }
-    }
-
-    /// Tab-separated, one prediction per line: what two runs are compared by.
-    static func predictionLines(_ ps: [EvalPrediction]) -> String {
-        var out = "id\tlabel\tpredicted\tentropy\toutlier_score\n"
-        for p in ps {
-            out += "\(p.id)\t\(p.label.map(String.init) ?? "")\t\(p.predicted.map(String.init) ?? "")\t"
-                + "\(p.entropy)\t\(p.outlierScore.map { "\($0)" } ?? "")\n"
-        }
-        return out
     }
 }

@@ -17,6 +17,8 @@ final class DeterministicEvalTests: XCTestCase {
             "--predictions-file", tsv, "--json", json, "--timeout", "60", "--strict",
         ] + extra)
         XCTAssertEqual(status, 0, output)
+        // Written as predictions arrive into <file>.partial, moved into place when the run ends.
+        XCTAssertFalse(FileManager.default.fileExists(atPath: tsv + ".partial"), "the partial file is renamed at the end")
         let lines = try String(contentsOfFile: tsv, encoding: .utf8).split(separator: "\n").map(String.init)
         let report = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: json))) as? [String: Any] ?? [:]
         return (lines, report)
@@ -33,7 +35,7 @@ final class DeterministicEvalTests: XCTestCase {
         // Every domain of the continual scenario, a few samples each, with outliers mixed in.
         let scenario = ["--scenario", "continual", "--per-domain", "4", "--outliers", "0.2", "--seed", "3"]
         let a = try evalRun(exe, dir: dir, name: "a", extra: scenario)
-        let b = try evalRun(exe, dir: dir, name: "b", extra: scenario)
+        let b = try evalRun(exe, dir: dir, name: "a", extra: scenario)   // over the first run's files
         XCTAssertEqual(a.lines.count, 1 + 40, "header + one line per sample")
         XCTAssertEqual(a.lines, b.lines, "a replay must give identical predictions")
         XCTAssertEqual(a.report["predictions"] as? Int, 40)

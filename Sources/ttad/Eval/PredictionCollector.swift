@@ -18,6 +18,8 @@ final class PredictionCollector {
     private(set) var errorReasons: [String] = []
     private(set) var undecodable = 0
     private(set) var timedOut = false
+    /// Where each prediction is also written as it arrives (`--predictions-file`).
+    var file: PredictionsFile?
     private var correct = 0, known = 0
 
     var received: Int { predictions.count + errorReasons.count }
@@ -61,9 +63,11 @@ final class PredictionCollector {
                 var label: Int? = nil
                 if case .index(let i)? = p.label { label = i }
                 let top1 = p.top.first?.index
-                predictions.append(EvalPrediction(
+                let prediction = EvalPrediction(
                     id: p.id, label: label, predicted: top1, entropy: Double(p.entropy), outlier: p.outlier,
-                    outlierScore: p.outlierScore.map(Double.init), latencySeconds: p.latencySeconds, arrivalSeconds: now))
+                    outlierScore: p.outlierScore.map(Double.init), latencySeconds: p.latencySeconds, arrivalSeconds: now)
+                predictions.append(prediction)
+                try file?.append(prediction)
                 if let label, label < knownClasses {
                     known += 1
                     if top1 == label { correct += 1 }
