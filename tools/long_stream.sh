@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# The long stream of docs/benchmarks.md: the continual scenario (20,000 samples) cycled, each cycle
-# reordered, until it holds at least LENGTH samples, through the daemon in deterministic mode, with the shipped `ttad` preset and the
-# frozen reference side by side (one per core), then compared sample by sample over the whole run
-# and over its last LAST samples (tools/compare_predictions.py).
+# The long stream of docs/benchmarks.md: the continual scenario (20,000 samples) cycled, each
+# cycle reordered, until it holds at least LENGTH samples, through the daemon in deterministic
+# mode, with the shipped `ttad` preset and the frozen reference side by side (one per core), then
+# compared sample by sample over the whole run and over its last LAST samples
+# (tools/compare_predictions.py).
 #
 #   tools/long_stream.sh [OUT] [LENGTH] [LAST]   # defaults: /tmp/ttad-long 1000000 100000
 #
