@@ -28,6 +28,11 @@ public final class Daemon: @unchecked Sendable {
     private var running = false
     private var stopped = false
     public private(set) var openOutcome: StateOpenOutcome?
+    /// The checkpoint the daemon continued from (nil: it started from fresh state).
+    public private(set) var restoredCheckpoint: CheckpointInfo?
+    /// Why the adapted state of that checkpoint could not be taken over (adaptation then starts
+    /// from the source model), or nil.
+    public private(set) var adaptationNotRestored: String?
 
     public init(config: DaemonConfig, logger: Logger, metrics: DaemonMetrics? = nil,
                 notifier: SystemdNotifier = SystemdNotifier()) {
@@ -71,10 +76,12 @@ public final class Daemon: @unchecked Sendable {
         openOutcome = outcome
         let checkpointer = Checkpointer(store: store, metrics: metrics, logger: logger)
         var restored = checkpointer.restore()
+        restoredCheckpoint = restored.fromCheckpoint
         restored.counters.restarts += restored.fromCheckpoint == nil ? 0 : 1
         self.checkpointer = checkpointer
         if config.adaptation.preset != .frozen, let state = restored.adaptation {
             if let why = predictor.restoreAdaptation(state) {
+                adaptationNotRestored = why
                 logger.notice("adaptation starts from the source model: \(why)")
             } else {
                 logger.info("adaptation continues from the checkpoint", metadata: ["prompt_version": "\(state.version)"])
