@@ -13,7 +13,8 @@ public struct EvalPrediction: Sendable, Equatable {
     /// The score behind the decision (higher = more unusual).
     public var outlierScore: Double?
     public var latencySeconds: Double?
-    /// Arrival time at the evaluator, seconds on any monotonic clock.
+    /// Arrival time at the evaluator, seconds on any monotonic clock; NaN when unknown (read back
+    /// from an earlier run), which keeps the prediction out of the samples/s rate.
     public var arrivalSeconds: Double
 
     public init(id: String, label: Int?, predicted: Int?, entropy: Double, outlier: Bool = false,
@@ -240,9 +241,10 @@ public enum Evaluator {
 
         var byReason: [String: Int] = [:]
         for r in errorReasons { byReason[r, default: 0] += 1 }
-        let arrivals = predictions.map(\.arrivalSeconds)
+        // Non-finite arrivals (predictions read back from an earlier run) say nothing of speed.
+        let arrivals = predictions.map(\.arrivalSeconds).filter(\.isFinite)
         let duration = (arrivals.max() ?? 0) - (arrivals.min() ?? 0)
-        let outputs = predictions.count + errorReasons.count
+        let outputs = arrivals.count + errorReasons.count
         let rate: Double? = duration > 0 && outputs > 1 ? Double(outputs - 1) / duration : nil
 
         return EvalReport(knownClasses: k, window: options.window, predictions: predictions.count,

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import TTADDaemon
 import TTADEvaluation
 import TTADProtocol
 import TTADZMQ
@@ -31,8 +32,15 @@ struct EvalCommand: ParsableCommand {
     @Option(name: .shortAndLong, help: "Run this daemon configuration in process, deterministically, and stream the scenario to it.")
     var config: String?
 
-    @Option(help: "State directory of the in-process daemon (default: a fresh temporary directory).")
+    @Option(help: "State directory of the in-process daemon (default: a fresh temporary directory). Kept after the run, so --resume can continue it.")
     var stateDir: String?
+
+    @Flag(help: ArgumentHelp(
+        "Continue the run whose state is in --state-dir and whose predictions are in --predictions-file.",
+        discussion: "After a kill, Ctrl-C, or to extend a run with a larger --limit or --long: the daemon continues from the newest "
+            + "checkpoint the predictions file covers, the file is cut back to it, and the scenario goes on from the next sample. "
+            + "The finished file is identical to an uninterrupted run's. Same --config and scenario options as the first run."))
+    var resume = false
 
     @OptionGroup(title: "Scenario (with --config)") var scenario: ScenarioOptions
 
@@ -78,6 +86,9 @@ struct EvalCommand: ParsableCommand {
         if timeout <= 0 || startTimeout <= 0 { throw ValidationError("--timeout and --start-timeout must be > 0") }
         if knownClasses < 1 { throw ValidationError("--known-classes must be ≥ 1") }
         if window < 1 { throw ValidationError("--window must be ≥ 1") }
+        if resume && (config == nil || stateDir == nil || predictionsFile == nil) {
+            throw ValidationError("--resume needs --config, --state-dir and --predictions-file (those of the run it continues)")
+        }
     }
 
     func run() throws {
@@ -104,7 +115,7 @@ struct EvalCommand: ParsableCommand {
         try sock.connect(endpoint)
         FileHandle.standardError.write(Data("eval: waiting for \(count) outputs on \(endpoint)\n".utf8))
         let collector = PredictionCollector(socket: sock, stream: onlyStream, knownClasses: knownClasses, expected: count)
-        collector.file = try predictionsFile.map(PredictionsFile.init(path:))
+        collector.file = try predictionsFile.map { try PredictionsFile(path: $0) }
         var progress = ProgressLine(total: count)
         try collector.collect(count: count, timeout: timeout, startTimeout: startTimeout, progress: &progress)
         try finish(collector, expected: count, title: title ?? "ttad eval")
@@ -113,21 +124,54 @@ struct EvalCommand: ParsableCommand {
     private func runSelfContained(configPath: String) throws {
         let (set, scenarioValue) = try scenario.makeScenario()
         let total = min(count ?? Int.max, scenarioValue.count, scenario.limit ?? Int.max)
-        let daemon = try InProcessDaemon(configPath: configPath, stateDirectory: stateDir, deterministic: true, label: "eval")
-        defer { daemon.stop() }
+        let daemonConfig = try InProcessDaemon.configuration(configPath: configPath, stateDirectory: stateDir, deterministic: true, label: "eval")
         let streamID = scenario.stream
+        let earlier = try resume ? EvalResume.prepare(config: daemonConfig, options: scenario, scenario: scenarioValue,
+                                                      predictionsPath: predictionsFile!, logger: InProcessDaemon.logger("eval")) : nil
+        if !resume, stateDir != nil,
+           let point = (try? StateRewind.points(config: daemonConfig, stream: streamID, logger: InProcessDaemon.logger("eval")))?.first,
+           let last = point.lastSeq {
+            // The daemon would continue from that state while the scenario starts over: neither a
+            // fresh run nor a continuation.
+            throw ValidationError("--state-dir \(stateDir!) already holds a run of stream '\(streamID)' (up to sample \(last)): "
+                                  + "pass --resume to continue it, or remove the directory to start over")
+        }
+        let daemon = try InProcessDaemon(config: daemonConfig, removeState: stateDir == nil, label: "eval")
+        defer { daemon.stop() }
+        if let earlier {
+            guard daemon.daemon.restoredCheckpoint?.id == earlier.checkpoint else {
+                throw ValidationError("--resume: the daemon did not continue from checkpoint \(earlier.checkpoint.map(String.init) ?? "none") "
+                                      + "(it restored \(daemon.daemon.restoredCheckpoint.map { "checkpoint \($0.id)" } ?? "nothing")); the run cannot be continued")
+            }
+            if let why = daemon.daemon.adaptationNotRestored {
+                throw ValidationError("--resume: the checkpoint's adapted state could not be restored (\(why)); the run cannot be continued")
+            }
+        }
         let connection = try DaemonConnection(ingest: daemon.ingestEndpoint, publish: daemon.publishEndpoint,
                                               topics: [OutputTopic.prediction(stream: streamID)])
         try connection.sub.setReceiveTimeout(milliseconds: 250)
         try connection.push.setSendTimeout(milliseconds: 500)
         FileHandle.standardError.write(Data(
             "eval: \(scenario.label) (seed \(scenario.seed)), \(total) samples, daemon \(configPath) in deterministic mode\n".utf8))
+        if let earlier {
+            let from: String = earlier.checkpoint.map { "checkpoint \($0)" } ?? "fresh state (no checkpoint)"
+            var line = "eval: resuming at sample \(earlier.kept.count) from \(from)"
+            if earlier.dropped > 0 { line += "; \(earlier.dropped) later predictions of the earlier run dropped" }
+            if earlier.withoutFlag > 0 { line += "; \(earlier.withoutFlag) kept predictions predate the outlier column (flags count as 0)" }
+            FileHandle.standardError.write(Data((line + "\n").utf8))
+        }
 
         var options = scenario
         options.limit = total
         let collector = PredictionCollector(socket: connection.sub, stream: streamID, knownClasses: knownClasses, expected: total)
-        collector.file = try predictionsFile.map(PredictionsFile.init(path:))
+        if let earlier { collector.preload(Array(earlier.kept.prefix(total))) }
+        collector.file = try predictionsFile.map { try PredictionsFile(path: $0, kept: Array((earlier?.lines ?? []).prefix(total))) }
+        if resume, let path = predictionsFile, FileManager.default.fileExists(atPath: path) {
+            // A finished file being extended: from now on the partial is the run's only copy.
+            try FileManager.default.removeItem(atPath: path)
+        }
         var sender = ScenarioSender(options: options, endpoint: daemon.ingestEndpoint, showProgress: false)
+        sender.startPosition = collector.received
         // Stay well under the ingest queue: evaluation measures the daemon, not back-pressure.
         let answered = collector.answered
         sender.window = (limit: max(1, min(256, daemon.config.ingest.queueCapacity / 2)),

@@ -84,6 +84,18 @@ final class EvaluatorTests: XCTestCase {
         XCTAssertEqual(r.samplesPerSecond!, 14.0 / 5.0, accuracy: 1e-12)
     }
 
+    /// Predictions read back from an earlier run (`ttad eval --resume`) carry NaN arrivals: they
+    /// count for accuracy but not for the rate, which is this run's own.
+    func testUnknownArrivalsCountForAccuracyButNotForTheRate() {
+        var preds = (0..<4).map { EvalPrediction(id: "d|\($0)", label: 0, predicted: 1, entropy: 0.1, arrivalSeconds: .nan) }
+        preds += (4..<8).map { EvalPrediction(id: "d|\($0)", label: 0, predicted: 0, entropy: 0.1, arrivalSeconds: Double($0)) }
+        let r = Evaluator.evaluate(preds)
+        XCTAssertEqual(r.predictions, 8)
+        XCTAssertEqual(r.accuracy!, 0.5, accuracy: 1e-12)
+        XCTAssertEqual(r.durationSeconds, 3)
+        XCTAssertEqual(r.samplesPerSecond!, 1, accuracy: 1e-12, "3 intervals over 3 s")
+    }
+
     func testEmptyReportAndFormats() throws {
         let r = Evaluator.evaluate([])
         XCTAssertNil(r.accuracy)

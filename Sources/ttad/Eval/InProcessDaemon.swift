@@ -11,7 +11,14 @@ final class InProcessDaemon {
     private let removeState: Bool
 
     /// `deterministic`: lossless PULL ingest and one sample at a time (see `daemon.deterministic`).
-    init(configPath: String, stateDirectory: String?, deterministic: Bool, label: String) throws {
+    convenience init(configPath: String, stateDirectory: String?, deterministic: Bool, label: String) throws {
+        try self.init(config: try Self.configuration(configPath: configPath, stateDirectory: stateDirectory,
+                                                     deterministic: deterministic, label: label),
+                      removeState: stateDirectory == nil, label: label)
+    }
+
+    /// The configuration such a daemon runs with (what `ttad eval --resume` inspects first).
+    static func configuration(configPath: String, stateDirectory: String?, deterministic: Bool, label: String) throws -> DaemonConfig {
         var cfg = try ConfigLoader.load(path: configPath)
         cfg.ingest.pattern = .pull
         cfg.ingest.bind = true
@@ -28,12 +35,20 @@ final class InProcessDaemon {
         cfg.daemon.stateDirectory = stateDirectory ?? FileManager.default.temporaryDirectory
             .appendingPathComponent("ttad-\(label)-\(getpid())").path
         try ConfigLoader.validate(cfg)
-        removeState = stateDirectory == nil
-        config = cfg
+        return cfg
+    }
+
+    init(config: DaemonConfig, removeState: Bool, label: String) throws {
+        self.removeState = removeState
+        self.config = config
+        daemon = Daemon(config: config, logger: Self.logger(label), notifier: SystemdNotifier(environment: [:]))
+        try daemon.start()
+    }
+
+    static func logger(_ label: String) -> Logger {
         var logger = Logger(label: "ttad-\(label)")
         logger.logLevel = .warning
-        daemon = Daemon(config: cfg, logger: logger, notifier: SystemdNotifier(environment: [:]))
-        try daemon.start()
+        return logger
     }
 
     var ingestEndpoint: String { daemon.endpoints.ingest[0] }

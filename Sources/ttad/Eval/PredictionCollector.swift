@@ -35,6 +35,18 @@ final class PredictionCollector {
         t0 = clock.now
     }
 
+    /// Takes the predictions of an earlier part of the run (`ttad eval --resume`) as received.
+    func preload(_ earlier: [EvalPrediction]) {
+        for p in earlier {
+            predictions.append(p)
+            if let label = p.label, label < knownClasses {
+                known += 1
+                if p.predicted == label { correct += 1 }
+            }
+        }
+        answered.value.store(received, ordering: .releasing)
+    }
+
     /// Seconds since the collector was made (the start of the run).
     var elapsedSeconds: Double { seconds() }
 

@@ -2,13 +2,15 @@ import Foundation
 import TTADEvaluation
 
 /// `ttad eval --predictions-file`: one tab-separated line per prediction (id, label, predicted,
-/// entropy, outlier score), in arrival order — what two runs are compared by.
+/// entropy, outlier score, outlier flag 0/1), in arrival order — what two runs are compared by,
+/// and what `ttad eval --resume` reads back (`PredictionsFileReader`).
 ///
 /// Lines are written as predictions arrive, into `<path>.partial`, which `finish` renames to
 /// `<path>`: a long run (10⁶ samples take hours) shows how far it got, one that is killed keeps
 /// everything up to its last flush, and `<path>` itself only ever holds a finished run.
 final class PredictionsFile {
-    static let header = "id\tlabel\tpredicted\tentropy\toutlier_score\n"
+    static let columns = ["id", "label", "predicted", "entropy", "outlier_score", "outlier"]
+    static let header = columns.joined(separator: "\t") + "\n"
     /// Bytes buffered before a write: a few hundred lines, so a kill loses at most a second or so.
     static let flushBytes = 1 << 15
 
@@ -18,12 +20,20 @@ final class PredictionsFile {
     private var buffer = Data()
     private var finished = false
 
-    /// Creates (truncates) `<path>.partial` and writes the header.
-    init(path: String) throws {
+    /// Creates (truncates) `<path>.partial` and writes the header, then `kept`: the lines of an
+    /// earlier part of the run that this one continues (`ttad eval --resume`). Written to a
+    /// temporary file renamed over the partial, so a kill here leaves the old partial whole.
+    init(path: String, kept: [String] = []) throws {
         self.path = path
         let partial = path + ".partial"
-        guard FileManager.default.createFile(atPath: partial, contents: Data(Self.header.utf8)) else {
-            throw PredictionsFileError(description: "--predictions-file: cannot create \(partial)")
+        let fresh = partial + ".tmp"
+        var contents = Data(Self.header.utf8)
+        for line in kept { contents.append(contentsOf: line.utf8); contents.append(0x0A) }
+        guard FileManager.default.createFile(atPath: fresh, contents: contents) else {
+            throw PredictionsFileError(description: "--predictions-file: cannot create \(fresh)")
+        }
+        guard rename(fresh, partial) == 0 else {
+            throw PredictionsFileError(description: "--predictions-file: cannot move \(fresh) to \(partial): \(String(cString: strerror(errno)))")
         }
         handle = try FileHandle(forWritingTo: URL(fileURLWithPath: partial))
         try handle.seekToEnd()
@@ -34,7 +44,7 @@ final class PredictionsFile {
 
     static func line(_ p: EvalPrediction) -> String {
         "\(p.id)\t\(p.label.map(String.init) ?? "")\t\(p.predicted.map(String.init) ?? "")\t"
-            + "\(p.entropy)\t\(p.outlierScore.map { "\($0)" } ?? "")\n"
+            + "\(p.entropy)\t\(p.outlierScore.map { "\($0)" } ?? "")\t\(p.outlier ? 1 : 0)\n"
     }
 
     func append(_ p: EvalPrediction) throws {

@@ -60,6 +60,13 @@ struct ScenarioOptions: ParsableArguments {
         return s
     }
 
+    /// The id a sample is sent with: `<domain>|<position>`, or `<domain>@<severity>|<position>`
+    /// with --severity-in-id.
+    func id(of sample: ScenarioSample) -> String {
+        let domain = severityInId && sample.severity > 0 ? "\(sample.domain)@\(sample.severity)" : sample.domain
+        return "\(domain)|\(sample.position)"
+    }
+
     func makeScenario() throws -> (FashionMNISTSet, Scenario) {
         let set = try FashionMNIST.load(.test, directory: datasetDir)
         let pool = ScenarioPool(labels: set.labels)

@@ -18,6 +18,9 @@ struct ScenarioSender {
     /// waits until `answered()` reaches k − window. `ttad eval` uses it so the daemon's ingest
     /// queue never fills and the run does not lean on transport back-pressure.
     var window: (limit: Int, answered: @Sendable () -> Int)? = nil
+    /// Samples before this position were sent by an earlier run (`ttad eval --resume`): skipped
+    /// without being rendered, so the rest of the stream is exactly what an uninterrupted run sends.
+    var startPosition = 0
 
     struct Outcome {
         var sent: Int
@@ -36,12 +39,13 @@ struct ScenarioSender {
         let start = Date()
         var sent = 0
         var stalls = 0
-        var header = SampleHeader(id: "", stream: options.stream, seq: 0, encoding: jpeg == nil ? .rawU8HWC : .jpeg)
         var iterator = scenario.makeIterator()
+        while sent < min(startPosition, total), iterator.next() != nil { sent += 1 }
+        let skipped = sent
+        var header = SampleHeader(id: "", stream: options.stream, seq: 0, encoding: jpeg == nil ? .rawU8HWC : .jpeg)
         loop: while sent < total, !StreamInterrupt.isRequested, let sample = iterator.next() {
             let image = try sample.render(from: set)
-            let domain = options.severityInId && sample.severity > 0 ? "\(sample.domain)@\(sample.severity)" : sample.domain
-            header.id = "\(domain)|\(sample.position)"
+            header.id = options.id(of: sample)
             header.seq = UInt64(sample.position)
             header.ts = Date().timeIntervalSince1970
             header.shape = SampleShape([image.height, image.width, 3])
@@ -72,7 +76,7 @@ struct ScenarioSender {
             sent += 1
             progress.update(sent, note: sample.severity > 0 ? "\(sample.domain) s\(sample.severity)" : sample.domain)
             if rate > 0 {
-                let wait = start.addingTimeInterval(Double(sent) / rate).timeIntervalSinceNow
+                let wait = start.addingTimeInterval(Double(sent - skipped) / rate).timeIntervalSinceNow
                 if wait > 0 { Thread.sleep(forTimeInterval: wait) }
             }
         }
