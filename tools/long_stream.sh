@@ -8,8 +8,10 @@
 #   tools/long_stream.sh [OUT] [LENGTH] [LAST]   # defaults: /tmp/ttad-long 1000000 100000
 #
 # 10^6 samples take hours (docs/benchmarks.md); the predictions files grow as the runs go
-# (OUT/{frozen,ttad}.tsv.partial), so `wc -l` shows how far they are, and a finished run is kept:
-# rerunning the script only redoes what is missing.
+# (OUT/{frozen,ttad}.tsv.partial), so `wc -l` shows how far they are. Each run keeps its daemon
+# state in OUT/state-<preset> and is started with `ttad eval --resume`: rerunning the script after
+# a kill, a reboot or Ctrl-C continues each unfinished run from its newest checkpoint the file
+# covers (BLAS_THREADS=2 gives a lone run both cores; predictions are identical either way).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT=${1:-/tmp/ttad-long} LENGTH=${2:-1000000} LAST=${3:-100000}
@@ -19,9 +21,11 @@ mkdir -p "$OUT"
 run() {
   local preset=$1
   [[ -s $OUT/$preset.tsv ]] && return
-  tools/preset_config.sh "$preset" > "$OUT/$preset.toml"
-  "$T" eval --config "$OUT/$preset.toml" --strict --timeout 300 --scenario continual --per-domain 2000 \
-      --long "$LENGTH" --window 10000 --json "$OUT/$preset.json" --predictions-file "$OUT/$preset.tsv" > "$OUT/$preset.log" 2>&1
+  # The config of a run in progress stays as it was: its state is only valid for it.
+  [[ -s $OUT/$preset.toml ]] || tools/preset_config.sh "$preset" | sed "s/^blas_threads = 1$/blas_threads = ${BLAS_THREADS:-1}/" > "$OUT/$preset.toml"
+  "$T" eval --config "$OUT/$preset.toml" --state-dir "$OUT/state-$preset" --resume --strict --timeout 300 \
+      --scenario continual --per-domain 2000 --long "$LENGTH" --window 10000 \
+      --json "$OUT/$preset.json" --predictions-file "$OUT/$preset.tsv" >> "$OUT/$preset.log" 2>&1
 }
 run frozen & f=$!
 run ttad & t=$!
