@@ -126,6 +126,8 @@ struct EvalCommand: ParsableCommand {
         let total = min(count ?? Int.max, scenarioValue.count, scenario.limit ?? Int.max)
         let daemonConfig = try InProcessDaemon.configuration(configPath: configPath, stateDirectory: stateDir, deterministic: true, label: "eval")
         let streamID = scenario.stream
+        let identity = EvalRunIdentity.text(config: daemonConfig, options: scenario)
+        if resume, let stateDir { try EvalRunIdentity.check(identity, directory: stateDir) }
         let earlier = try resume ? EvalResume.prepare(config: daemonConfig, options: scenario, scenario: scenarioValue,
                                                       predictionsPath: predictionsFile!, logger: InProcessDaemon.logger("eval")) : nil
         if !resume, stateDir != nil,
@@ -136,6 +138,7 @@ struct EvalCommand: ParsableCommand {
             throw ValidationError("--state-dir \(stateDir!) already holds a run of stream '\(streamID)' (up to sample \(last)): "
                                   + "pass --resume to continue it, or remove the directory to start over")
         }
+        if let stateDir { try EvalRunIdentity.write(identity, directory: stateDir) }
         let daemon = try InProcessDaemon(config: daemonConfig, removeState: stateDir == nil, label: "eval")
         defer { daemon.stop() }
         if let earlier {

@@ -103,6 +103,17 @@ final class EvalResumeTests: XCTestCase {
         let other = try eval("s", "a.tsv", ["--resume", "--seed", "6"], fails: true)
         XCTAssertTrue(other.contains("start over"), other)
         XCTAssertEqual(try lines("a.tsv").count, 1 + 6, "a refused resume leaves the earlier file alone")
+        // Settings the file cannot show: another severity (same ids and labels), another learning rate.
+        let severity = try eval("s", "a.tsv", ["--resume", "--severity", "4"], fails: true)
+        XCTAssertTrue(severity.contains("other settings") && severity.contains("severity = 5"), severity)
+        let original = try String(contentsOfFile: config, encoding: .utf8)
+        try original.replacingOccurrences(of: "learning_rate = 0.01", with: "learning_rate = 0.02")
+            .write(toFile: config, atomically: true, encoding: .utf8)
+        let rate = try eval("s", "a.tsv", ["--resume"], fails: true)
+        XCTAssertTrue(rate.contains("other settings") && rate.contains("0.02"), rate)
+        try original.write(toFile: config, atomically: true, encoding: .utf8)
+        try eval("s", "a.tsv", ["--resume"])   // the same settings again: it continues
+        XCTAssertEqual(try lines("a.tsv").count, 1 + 30)
         // --resume needs the run's state and file.
         let (status, output) = try runCommand(try ttadExecutable().path, ["eval", "--config", config, "--resume"])
         XCTAssertEqual(status, 64, output)
