@@ -47,6 +47,14 @@ let package = Package(
         // Adaptation logic without model math: memory bank and admission, prompt buffer, collapse
         // guard, outlier scores, drift detectors. Pure, deterministic, every state Codable.
         .target(name: "TTADAdaptation", dependencies: ["TTADEngine"], swiftSettings: numericSettings),
+        // Small concurrency pieces shared by the service and the adaptation worker.
+        .target(name: "TTADSupport"),
+        // The adaptation layer: every preset behind one protocol (`AdaptationPreset`) and one
+        // registry, for image and embedding mode, with its settings, checkpoint state and worker.
+        // Composes the model (towers, learners) with the adaptation parts; knows no sockets.
+        .target(name: "TTADPresets", dependencies: [
+            "TTADEngine", "TTADModel", "TTADAdaptation", "TTADProtocol", "TTADSupport",
+        ], swiftSettings: numericSettings),
         // Fashion-MNIST IDX reader, ImageNet-C corruptions in Swift, seeded drifting-stream scenarios.
         .target(name: "TTADScenario", dependencies: ["TTADEngine", "CTurboJPEG"], swiftSettings: numericSettings),
         // Wire protocol v1: frames, headers, validation, output messages. Pure Swift.
@@ -62,7 +70,7 @@ let package = Package(
         ]),
         // The service: config, I/O thread, pipeline, metrics, HTTP, lifecycle, sd_notify.
         .target(name: "TTADDaemon", dependencies: [
-            "TTADEngine", "TTADModel", "TTADAdaptation", "TTADProtocol", "TTADZMQ", "TTADState",
+            "TTADEngine", "TTADModel", "TTADAdaptation", "TTADPresets", "TTADProtocol", "TTADSupport", "TTADZMQ", "TTADState",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
             .product(name: "Prometheus", package: "swift-prometheus"),
@@ -73,7 +81,8 @@ let package = Package(
         ], swiftSettings: numericSettings),
         // The command-line interface.
         .executableTarget(name: "ttad", dependencies: [
-            "TTADDaemon", "TTADAdaptation", "TTADProtocol", "TTADZMQ", "TTADEngine", "TTADScenario", "TTADEvaluation", "CTurboJPEG",
+            "TTADDaemon", "TTADAdaptation", "TTADPresets", "TTADProtocol", "TTADZMQ", "TTADEngine", "TTADModel", "TTADScenario", "TTADEvaluation", "CTurboJPEG",
+            .product(name: "Logging", package: "swift-log"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -90,8 +99,12 @@ let package = Package(
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "Logging", package: "swift-log"),
         ]),
+        .testTarget(name: "TTADSupportTests", dependencies: ["TTADSupport"]),
+        .testTarget(name: "TTADPresetsTests", dependencies: [
+            "TTADPresets", "TTADModel", "TTADEngine", "TTADAdaptation", "TTADProtocol",
+        ]),
         .testTarget(name: "TTADDaemonTests", dependencies: [
-            "TTADDaemon", "TTADProtocol", "TTADZMQ", "TTADState", "TTADModel", "TTADEngine",
-        ], exclude: ["Python"]),
+            "TTADDaemon", "TTADPresets", "TTADProtocol", "TTADZMQ", "TTADState", "TTADModel", "TTADEngine",
+        ], exclude: ["Python", "Fixtures"]),
     ]
 )

@@ -96,10 +96,13 @@ final class RunningProcess: @unchecked Sendable {
 }
 
 /// Runs a command to completion: (exit status, stdout and stderr together).
-func runCommand(_ executable: String, _ args: [String]) throws -> (Int32, String) {
+func runCommand(_ executable: String, _ args: [String], environment: [String: String] = [:]) throws -> (Int32, String) {
     let p = Process()
     p.executableURL = URL(fileURLWithPath: executable)
     p.arguments = args
+    if !environment.isEmpty {
+        p.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
+    }
     let pipe = Pipe()
     p.standardOutput = pipe
     p.standardError = pipe

@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import TTADPresets
 import TTADProtocol
 import TTADState
 import XCTest

@@ -1,4 +1,5 @@
 import Foundation
+import TTADPresets
 import TTADProtocol
 import XCTest
 @testable import TTADDaemon
@@ -8,7 +9,7 @@ import XCTest
 /// predicted, TPT keeps nothing between samples, the others adapt (the prompt version grows, the
 /// steps are counted) and continue from their checkpoint after a restart.
 final class DaemonSamplePresetTests: XCTestCase {
-    private func configure(_ env: TestDaemonEnvironment, _ preset: AdaptationPreset) {
+    private func configure(_ env: TestDaemonEnvironment, _ preset: PresetName) {
         DaemonAdaptationTests.adaptingConfig(env)
         env.config.adaptation.preset = preset
         env.config.adaptation.promptTuning.views = 4
@@ -31,7 +32,7 @@ final class DaemonSamplePresetTests: XCTestCase {
         return try client.receive(count: count, timeout: 120) { $0.prediction?.stream == stream }.compactMap(\.prediction)
     }
 
-    private func probabilities(_ preset: AdaptationPreset, count: Int) throws -> (preds: [PredictionRecord], metrics: [UInt8]) {
+    private func probabilities(_ preset: PresetName, count: Int) throws -> (preds: [PredictionRecord], metrics: [UInt8]) {
         let env = try TestDaemonEnvironment()
         configure(env, preset)
         try ConfigLoader.validate(env.config)
@@ -52,7 +53,7 @@ final class DaemonSamplePresetTests: XCTestCase {
     }
 
     func testBankPresetsAndDynaPromptAdaptAndARestartContinues() throws {
-        for preset in [AdaptationPreset.stamp, .rotta, .dynaprompt] {
+        for preset in [PresetName.stamp, .rotta, .dynaprompt] {
             let env = try TestDaemonEnvironment()
             configure(env, preset)
             var (daemon, client) = try env.startWithClient()

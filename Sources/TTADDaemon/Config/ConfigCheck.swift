@@ -1,4 +1,5 @@
 import Foundation
+import TTADPresets
 import TTADModel
 import TTADZMQ
 

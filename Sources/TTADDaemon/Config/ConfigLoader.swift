@@ -1,4 +1,5 @@
 import Foundation
+import TTADPresets
 import TOMLKit
 
 /// Reads a TOML configuration file into `DaemonConfig`, then validates it as a whole.
@@ -123,7 +124,13 @@ public enum ConfigLoader {
             try t.rejectUnknownKeys()
         }
         if var t = try root.subtable("adaptation") {
-            if let v = try t.enumValue("preset", AdaptationPreset.self) { c.adaptation.preset = v }
+            if let v = try t.string("preset") {
+                guard PresetRegistry.descriptor(PresetName(rawValue: v)) != nil else {
+                    let known = PresetRegistry.names.map { "\"\($0)\"" }.joined(separator: ", ")
+                    throw ConfigError(key: "adaptation.preset", "must be one of \(known), got \"\(v)\"")
+                }
+                c.adaptation.preset = PresetName(rawValue: v)
+            }
             if let v = try t.double("learning_rate", min: 0, max: 1, exclusiveMin: true) { c.adaptation.learningRate = v }
             if let v = try t.double("anchor_weight", min: 0, max: 1e6) { c.adaptation.anchorWeight = v }
             if let v = try t.int("update_every_samples", min: 1, max: 1 << 24) { c.adaptation.updateEverySamples = v }
@@ -197,8 +204,13 @@ public enum ConfigLoader {
 
     /// Cross-key checks, run after parsing and again after command-line overrides.
     public static func validate(_ c: DaemonConfig) throws {
-        if c.adaptation.preset != .frozen && c.daemon.mode != .image {
-            throw ConfigError(key: "adaptation.preset", "\"\(c.adaptation.preset.rawValue)\" adapts the image tower and needs daemon.mode = \"image\"; embedding mode runs \"frozen\"")
+        guard let preset = PresetRegistry.descriptor(c.adaptation.preset) else {
+            throw ConfigError(key: "adaptation.preset", "unknown preset \"\(c.adaptation.preset)\"")
+        }
+        if c.daemon.mode != .image && !preset.worksOnEmbeddings {
+            let ok = PresetRegistry.names.filter { PresetRegistry.descriptor($0)?.worksOnEmbeddings == true }
+            throw ConfigError(key: "adaptation.preset", "\"\(c.adaptation.preset)\" adapts the image tower and needs daemon.mode = \"image\"; "
+                              + "embedding mode runs one of " + ok.map(\.rawValue).joined(separator: ", "))
         }
         if c.adaptation.minBankItems > c.adaptation.bank.capacity {
             throw ConfigError(key: "adaptation.min_bank_items", "\(c.adaptation.minBankItems) exceeds adaptation.bank.capacity \(c.adaptation.bank.capacity)")

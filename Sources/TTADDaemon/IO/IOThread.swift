@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import TTADSupport
 import TTADZMQ
 
 /// The one thread that owns every ZeroMQ socket of the daemon: ingest (SUB or PULL), output

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import TTADAdaptation
+import TTADPresets
 import TTADProtocol
 import TTADState
 
@@ -70,7 +71,7 @@ final class Checkpointer: @unchecked Sendable {
             if let adaptation {
                 c.sections[Self.adaptationSection] = Array(try enc.encode(adaptation))
                 // The adapted tensors also go in as a prompt snapshot: kept longer, inspectable alone.
-                if let p = adaptation.ttad?.learner.parameters {
+                if let p = adaptation.adaptedTensors {
                     c.promptSnapshot = PromptSnapshot(version: Int64(adaptation.version), tensors: p, shapes: p.mapValues { [$0.count] })
                 }
             }

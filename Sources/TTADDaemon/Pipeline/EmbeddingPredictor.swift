@@ -1,8 +1,10 @@
 import TTADModel
+import TTADPresets
 import TTADProtocol
 
 /// Embedding mode: gathers a batch of validated f32 embeddings into one contiguous buffer and
-/// classifies them with one matrix product against the class embeddings.
+/// classifies them with one matrix product against the class embeddings; the preset then
+/// rescores and learns from the rows (presets that work on embeddings: `PresetDescriptor`).
 ///
 /// Owned by the processing thread; the buffers are allocated once at the configured batch size,
 /// so the per-sample path does not allocate.
@@ -10,16 +12,18 @@ final class EmbeddingPredictor: Predictor {
     let classifier: EmbeddingClassifier
     let classNames: [String]
     let dimension: Int
+    let preset: any AdaptationPreset
     private let maxBatch: Int
     private let buffer: UnsafeMutableBufferPointer<Float>
     private var results: [ClassificationResult] = []
     private(set) var count = 0
 
-    init(classes: ClassEmbeddings, logitScale: Float, topK: Int, maxBatch: Int) {
+    init(classes: ClassEmbeddings, logitScale: Float, topK: Int, maxBatch: Int, preset: any AdaptationPreset = FrozenPreset()) {
         classifier = EmbeddingClassifier(classes: classes, logitScale: logitScale, topK: topK, maxBatch: maxBatch)
         classNames = classes.names
         dimension = classifier.dimension
         self.maxBatch = maxBatch
+        self.preset = preset
         buffer = .allocate(capacity: maxBatch * classifier.dimension)
         buffer.initialize(repeating: 0)
     }
@@ -41,13 +45,23 @@ final class EmbeddingPredictor: Predictor {
         return nil
     }
 
+    private var batch: PresetBatch {
+        PresetBatch(count: count, features: UnsafePointer(buffer.baseAddress!), featureDimension: dimension, classifier: classifier)
+    }
+
     /// Classifies the rows gathered since `beginBatch`; result i belongs to the i-th accepted
     /// sample.
     func finishBatch() -> ArraySlice<ClassificationResult> {
         guard count > 0 else { return [] }
         classifier.classify(batch: UnsafeBufferPointer(rebasing: buffer[0..<(count * dimension)]),
                             count: count, results: &results)
+        preset.rescore(batch, results: &results)
         return results[0..<count]
+    }
+
+    func adaptAfterBatch(outliers: [Bool]) {
+        guard count > 0 else { return }
+        preset.learn(batch, results: results[0..<count], outliers: outliers)
     }
 
     var featureDimension: Int { dimension }

@@ -2,7 +2,9 @@ import Foundation
 import Logging
 import TTADAdaptation
 import TTADModel
+import TTADPresets
 import TTADProtocol
+import TTADSupport
 
 /// The processing loop: takes batches of raw messages from the ingest queue, validates them,
 /// predicts, and queues predictions, errors and events for the I/O thread to publish.
@@ -60,7 +62,7 @@ public final class Pipeline: @unchecked Sendable {
     }
 
     public func start() {
-        predictor.startAdaptation()
+        predictor.preset.start()
         let t = Thread { [self] in
             self.run()
             self.finished.signal()
@@ -122,7 +124,7 @@ public final class Pipeline: @unchecked Sendable {
                 }
                 let results = predictor.finishBatch()
                 let done = DispatchTime.now().uptimeNanoseconds
-                let version = predictor.promptVersion
+                let version = predictor.preset.version
                 flagged.removeAll(keepingCapacity: true)
                 for i in 0..<accepted.count {
                     let latency = Double(done &- arrivals[i]) / 1e9
@@ -137,7 +139,7 @@ public final class Pipeline: @unchecked Sendable {
                     }
                 }
                 predictor.adaptAfterBatch(outliers: flagged)
-                if predictor.adaptsByGradient { report(predictor.takeAdaptationReport()) } else { metrics.promptVersion.set(Double(version)) }
+                if predictor.preset.reportsAdaptation { report(predictor.preset.takeReport()) } else { metrics.promptVersion.set(Double(version)) }
                 counters.samplesProcessed += Int64(accepted.count)
                 sinceCheckpoint += accepted.count
                 metrics.samplesProcessed.increment(by: Int64(accepted.count))
@@ -146,7 +148,7 @@ public final class Pipeline: @unchecked Sendable {
                 metrics.ingestQueueDepth.set(Double(ingestQueue.count))
             }
             // Live mode: steps and resets the worker finished while no sample came in.
-            if items.isEmpty && predictor.adaptsByGradient { report(predictor.takeAdaptationReport()) }
+            if items.isEmpty && predictor.preset.reportsAdaptation { report(predictor.preset.takeReport()) }
             for e in gapEvents.due(now: now) { enqueue(outputs.event(e)) }
             if !items.isEmpty { wakeIO() }
             if sinceCheckpoint >= config.state.checkpointEverySamples
@@ -159,10 +161,10 @@ public final class Pipeline: @unchecked Sendable {
         }
         // A share of the shutdown budget: what the worker has not observed by then is counted as
         // dropped, and the final checkpoint takes its last snapshot instead.
-        if !predictor.stopAdaptation(timeout: config.daemon.shutdownTimeoutSeconds * 0.25) {
+        if !predictor.preset.finish(timeout: config.daemon.shutdownTimeoutSeconds * 0.25) {
             logger.error("adaptation worker did not finish in time")
         }
-        if predictor.adaptsByGradient { report(predictor.takeAdaptationReport()) }
+        if predictor.preset.reportsAdaptation { report(predictor.preset.takeReport()) }
     }
 
     /// Validates one raw message; returns its header once its embedding sits in the predictor's
@@ -266,14 +268,14 @@ public final class Pipeline: @unchecked Sendable {
                 "reason": "\(d.reason.label)", "value": "\(d.value)", "threshold": "\(d.threshold)", "sample": "\(d.sample)"])
             enqueue(outputs.event(EventRecord(kind: EventKind.reset, tsS: Date().timeIntervalSince1970, detail: [
                 JSONMember("reason", .string(d.reason.label)), JSONMember("value", .double(d.value)),
-                JSONMember("threshold", .double(d.threshold)), JSONMember("prompt_version", .int(Int64(r.promptVersion))),
+                JSONMember("threshold", .double(d.threshold)), JSONMember("prompt_version", .int(Int64(r.version))),
             ])))
         }
     }
 
     private func checkpoint(reason: String) {
         guard let info = checkpointer.write(sequences: sequences, counters: counters, drift: drift?.monitor,
-                                            outliers: outliers.calibrator, adaptation: predictor.adaptationState(),
+                                            outliers: outliers.calibrator, adaptation: predictor.preset.checkpoint(),
                                             reason: reason) else { return }
         enqueue(outputs.event(EventRecord(kind: EventKind.checkpoint, tsS: Date().timeIntervalSince1970, detail: [
             JSONMember("id", .int(info.id)), JSONMember("reason", .string(info.reason)),
@@ -284,6 +286,6 @@ public final class Pipeline: @unchecked Sendable {
 
     /// The loop's final state; call only after `join` returned true.
     func finalState() -> (SequenceTracker, ProcessingCounters, DriftMonitor?, ThresholdCalibrator?, AdaptationCheckpoint?) {
-        (sequences, counters, drift?.monitor, outliers.calibrator, predictor.adaptationState())
+        (sequences, counters, drift?.monitor, outliers.calibrator, predictor.preset.checkpoint())
     }
 }

@@ -1,10 +1,15 @@
 import Foundation
 import TTADModel
+import TTADPresets
 
-/// Builds the predictor the configured mode needs, turning every load failure into a
-/// `ConfigError` that names the key whose file or value is at fault.
+/// Builds the predictor the configured mode needs, with its adaptation preset from the
+/// `PresetRegistry`, turning every load failure into a `ConfigError` that names the key whose
+/// file or value is at fault.
 enum PredictorFactory {
     static func make(config c: DaemonConfig) throws -> any Predictor {
+        // Live mode learns on a worker thread so predictions never wait; deterministic mode
+        // learns inline so a replay gives the same predictions.
+        let execution: AdaptationExecution = c.daemon.deterministic ? .inline : .worker
         switch c.daemon.mode {
         case .embedding:
             let k = c.classifier
@@ -14,8 +19,10 @@ enum PredictorFactory {
             } catch {
                 throw ConfigError(key: "classifier.class_embeddings", "\(error)")
             }
-            return EmbeddingPredictor(classes: classes, logitScale: Float(k.logitScale ?? 100),
-                                      topK: min(k.topK, classes.names.count), maxBatch: k.maxBatch)
+            let scale = Float(k.logitScale ?? 100), topK = min(k.topK, classes.names.count)
+            let preset = try makePreset(PresetContext(settings: c.adaptation, classes: classes, logitScale: scale, topK: topK,
+                                                      maxBatch: k.maxBatch, execution: execution))
+            return EmbeddingPredictor(classes: classes, logitScale: scale, topK: topK, maxBatch: k.maxBatch, preset: preset)
         case .image:
             let model: CLIPModel
             do { model = try CLIPModel(folder: c.model.folder) } catch {
@@ -23,17 +30,25 @@ enum PredictorFactory {
             }
             let names = try classNames(c.model)
             let scale = c.classifier.logitScale.map(Float.init) ?? model.logitScale
+            let topK = min(c.classifier.topK, names.count), maxBatch = c.classifier.maxBatch
             do {
-                return try ImagePredictor(model: model, classNames: names, template: c.model.promptTemplate,
-                                          logitScale: scale, topK: min(c.classifier.topK, names.count),
-                                          maxBatch: c.classifier.maxBatch,
-                                          decodeLimits: ImageDecodeLimits(maxSide: c.protocolLimits.maxImageSide),
-                                          adaptation: c.adaptation, live: !c.daemon.deterministic)
-            } catch let e as AdaptationSetupError {
-                throw ConfigError(key: "adaptation.preset", e.description)
+                return try ImagePredictor(model: model, classNames: names, template: c.model.promptTemplate, logitScale: scale,
+                                          topK: topK, maxBatch: maxBatch,
+                                          decodeLimits: ImageDecodeLimits(maxSide: c.protocolLimits.maxImageSide)) { image, classes in
+                    try makePreset(PresetContext(settings: c.adaptation, classes: classes, logitScale: scale, topK: topK,
+                                                 maxBatch: maxBatch, execution: execution, image: image))
+                }
+            } catch let e as ConfigError {
+                throw e
             } catch {
                 throw ConfigError(key: "model.class_names", "\(error)")
             }
+        }
+    }
+
+    private static func makePreset(_ context: PresetContext) throws -> any AdaptationPreset {
+        do { return try PresetRegistry.make(context.settings.preset, context: context) } catch let e as AdaptationSetupError {
+            throw ConfigError(key: "adaptation.preset", e.description)
         }
     }
 

@@ -5,6 +5,7 @@ import TTADEngine
 import TTADModel
 import TTADProtocol
 import TTADState
+import TTADSupport
 import TTADZMQ
 
 /// The assembled service: classifier, state, I/O thread and processing loop, started and stopped
@@ -80,7 +81,7 @@ public final class Daemon: @unchecked Sendable {
         restored.counters.restarts += restored.fromCheckpoint == nil ? 0 : 1
         self.checkpointer = checkpointer
         if config.adaptation.preset != .frozen, let state = restored.adaptation {
-            if let why = predictor.restoreAdaptation(state) {
+            if let why = predictor.preset.restore(state) {
                 adaptationNotRestored = why
                 logger.notice("adaptation starts from the source model: \(why)")
             } else {

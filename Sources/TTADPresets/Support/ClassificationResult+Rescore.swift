@@ -6,7 +6,7 @@ extension ClassificationResult {
     /// probabilities afterwards): top classes, entropy and the predicted class. `maxCosine` is
     /// left as it was — the zero-shot cosine — so outlier scores mean the same in every preset.
     /// `top` is scratch of capacity k, reused across calls.
-    mutating func rescore(logits l: UnsafeMutableBufferPointer<Float>, topK: Int, top: inout [(index: Int, value: Float)]) {
+    public mutating func rescore(logits l: UnsafeMutableBufferPointer<Float>, topK: Int, top: inout [(index: Int, value: Float)]) {
         VectorOps.topK(UnsafeBufferPointer(l), k: topK, into: &top)
         let stats = VectorOps.softmax(inPlace: l)
         entropy = stats.entropy

@@ -3,17 +3,24 @@ import TTADAdaptation
 import TTADEngine
 import TTADModel
 
-/// The `tda` preset, wired: for each sample of a classified batch, the TDA cache takes the sample
+/// The `tda` preset: for each sample of a classified batch, the TDA cache takes the sample
 /// (unit feature, zero-shot probabilities, entropy) and then re-scores it, as TDA does. The
 /// result's probabilities, entropy and top classes become the adjusted ones; `maxCosine` (the
 /// outlier score's input) stays the zero-shot cosine, so outlier flagging means the same in
 /// every preset.
 ///
 /// No gradients, no model change: the cache is the whole state (checkpointed as `adaptation`).
-/// Its version counts cache changes. Owned by the processing thread.
-final class TDAAdapter {
+/// Its version counts cache changes. It needs only features and zero-shot probabilities, so it
+/// works in embedding mode as in image mode. The cache is updated with each sample before that
+/// sample is re-scored, as TDA does, so it runs on the processing thread in either execution.
+public final class TDAPreset: AdaptationPreset {
+    static let descriptor = PresetDescriptor(name: .tda, worksOnEmbeddings: true,
+                                             summary: "TDA: a training-free cache of confident samples re-scores each one") { c in
+        try TDAPreset(classes: c.classes, logitScale: c.logitScale, topK: c.topK, model: c.image?.model.folder ?? c.classes.source)
+    }
+
     private(set) var cache: TDACache
-    private(set) var version = 0
+    public private(set) var version = 0
     let stateKey: String
     private let logitScale: Float
     private let topK: Int
@@ -35,6 +42,19 @@ final class TDAAdapter {
 
     /// Updates the cache with sample `row` of the classifier's last batch and rewrites `result`
     /// with the adjusted scores. `feature`: the sample's (un-normalised) image features.
+    public func rescore(_ batch: PresetBatch, results: inout [ClassificationResult]) {
+        for i in 0..<batch.count { apply(row: i, feature: batch.features(at: i), classifier: batch.classifier, result: &results[i]) }
+    }
+
+    public var reportsAdaptation: Bool { false }
+    public func takeReport() -> AdaptationReport? { nil }
+    public func checkpoint() -> AdaptationCheckpoint? { AdaptationCheckpoint(tda: state()) }
+
+    public func restore(_ c: AdaptationCheckpoint) -> String? {
+        guard let t = c.tda else { return "the checkpoint holds another preset's state" }
+        return restore(t)
+    }
+
     func apply(row: Int, feature: UnsafeBufferPointer<Float>, classifier: EmbeddingClassifier, result: inout ClassificationResult) {
         _ = unit.withUnsafeMutableBufferPointer { u in
             _ = u.initialize(fromContentsOf: feature)
@@ -61,16 +81,16 @@ final class TDAAdapter {
         }
     }
 
-    struct State: Codable {
-        var key: String
-        var cache: TDACache
-        var version: Int
+    public struct State: Codable, Sendable {
+        public var key: String
+        public var cache: TDACache
+        public var version: Int
     }
 
     func state() -> State { State(key: stateKey, cache: cache, version: version) }
 
     func restore(_ s: State) -> String? {
-        guard s.key == stateKey, s.cache.configuration == cache.configuration else {
+        guard StateKey.matches(s.key, stateKey), s.cache.configuration == cache.configuration else {
             return "adaptation settings, model or classes changed since the checkpoint"
         }
         cache = s.cache

@@ -1,5 +1,5 @@
 import XCTest
-@testable import TTADDaemon
+@testable import TTADSupport
 
 final class BoundedQueueTests: XCTestCase {
     func testFIFOAndBatches() {

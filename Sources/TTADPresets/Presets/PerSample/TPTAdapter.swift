@@ -65,8 +65,10 @@ final class TPTAdapter: SamplePreset {
     }
 }
 
-/// A preset that cannot be built from this configuration (reported against `adaptation.preset`).
-struct AdaptationSetupError: Error, CustomStringConvertible {
-    var description: String
-    init(_ d: String) { description = d }
+extension TPTAdapter {
+    static let descriptor = PresetDescriptor(name: .tpt, worksOnEmbeddings: false,
+                                             summary: "TPT: per sample, one step of the text context on views, then reset") { c in
+        let i = try c.requireImage("tpt")
+        return PerSamplePreset(try TPTAdapter(settings: c.settings, model: i.model, prompts: i.prompts), context: c)
+    }
 }

@@ -2,13 +2,13 @@ import Foundation
 import TTADModel
 import TTADProtocol
 import XCTest
-@testable import TTADDaemon
+@testable import TTADPresets
 
-/// `ImageAdapter.step` decodes a bank item once and replays its kept patch embeddings after that:
+/// `AnchoredNormAdapter.step` decodes a bank item once and replays its kept patch embeddings after that:
 /// how many items each step decodes, and that a restarted adapter (nothing kept, every item
 /// decoded again) takes exactly the step the running one takes from what it kept.
-final class ImageAdapterReplayTests: XCTestCase {
-    private func makeAdapter() throws -> (ImageAdapter, ReplayDecoder) {
+final class AnchoredNormAdapterReplayTests: XCTestCase {
+    private func makeAdapter() throws -> (AnchoredNormAdapter, ReplayDecoder) {
         var s = AdaptationSection()
         s.preset = .ttad
         s.learningRate = 1e-2
@@ -17,25 +17,23 @@ final class ImageAdapterReplayTests: XCTestCase {
         s.bank.capacity = 6
         s.bank.entropyFraction = 1
         s.guardSettings.cooldownSamples = 0
-        let model = try CLIPModel(folder: DaemonImageModeTests.modelFolder)
-        let classes = try ClassPromptEncoder(model: model, classNames: DaemonAdaptationTests.classNames, template: "a photo of a {}.")
-            .classEmbeddings()
-        let adapter = try ImageAdapter(settings: s, model: model, classes: classes, logitScale: model.logitScale)
+        let (model, _, classes) = try PresetFixtures.model()
+        let adapter = try AnchoredNormAdapter(settings: s, model: model, classes: classes, logitScale: model.logitScale)
         return (adapter, ReplayDecoder(limits: ImageDecodeLimits(), preprocessing: model.preprocessing))
     }
 
     /// Offers sample k (class k % 4, confident, agreeing with the frozen model) to the bank.
-    private func observe(_ a: ImageAdapter, _ k: Int) {
+    private func observe(_ a: AnchoredNormAdapter, _ k: Int) {
         var r = ClassificationResult()
         r.predicted = k % 4
         r.entropy = 0.1 + 0.01 * Float(k % 7)
         r.maxCosine = 0.5
-        let sample = BankSample(encoding: SampleEncoding.rawU8HWC.rawValue, shape: [16, 16, 3], bytes: Data(DaemonAdaptationTests.image(k)))
+        let sample = BankSample(encoding: SampleEncoding.rawU8HWC.rawValue, shape: [16, 16, 3], bytes: Data(PresetFixtures.image(k)))
         _ = a.observe(sample: { sample }, result: r, frozenClass: k % 4, isOutlier: false)
     }
 
     /// Steps, counting the items it had to decode.
-    private func step(_ a: ImageAdapter, _ replay: ReplayDecoder) -> (VisionNormLearner.StepResult?, decoded: Int) {
+    private func step(_ a: AnchoredNormAdapter, _ replay: ReplayDecoder) -> (VisionNormLearner.StepResult?, decoded: Int) {
         var decoded = 0
         let r = a.step { item, out in decoded += 1; return replay.preprocess(item, into: out) }
         return (r, decoded)

@@ -167,3 +167,14 @@ final class RottaAdapter: SamplePreset {
         }
     }
 }
+
+extension RottaAdapter {
+    static let descriptor = PresetDescriptor(name: .rotta, worksOnEmbeddings: false,
+                                             summary: "RoTTA: an EMA teacher predicts; the student's affines learn on a CSTU bank") { c in
+        let i = try c.requireImage("rotta")
+        return PerSamplePreset(try RottaAdapter(settings: c.settings, model: i.model, classes: c.classes, logitScale: c.logitScale,
+                                                maxBatch: c.maxBatch, decodeLimits: i.decodeLimits,
+                                                augmenter: StrongAugmenter(preprocessing: i.model.preprocessing, seed: c.settings.seed)),
+                               context: c)
+    }
+}

@@ -4,23 +4,7 @@ import TTADEngine
 import TTADModel
 import TTADProtocol
 
-/// An encoded sample kept in the memory bank: an item costs its message payload (a few KB), not
-/// 600 KB of preprocessed floats, in the bank and in checkpoints. Replay decodes it once and then
-/// keeps its patch embeddings (`ImageAdapter.step`; 18.8 KB on the bundled model).
-struct BankSample: Codable, Equatable {
-    var encoding: String
-    /// [H, W, C] for raw-u8-hwc; nil for JPEG/PNG.
-    var shape: [Int]?
-    var bytes: Data
-}
-
-/// A reset to publish as an `event` and count.
-struct AdaptationReset {
-    var decision: ResetDecision
-    var promptVersion: Int
-}
-
-/// The `ttad` preset, wired: after every predicted sample it offers the sample to the bank
+/// The `ttad` preset's learning, wired: after every predicted sample it offers the sample to the bank
 /// (STAMP's admission: confident, agreeing with the frozen model, not an outlier; RoTTA's
 /// class-balanced replacement), feeds the collapse guard, and every `update_every_samples`
 /// samples replays the whole bank through one anchored LayerNorm step. A guard trigger puts
@@ -32,7 +16,7 @@ struct AdaptationReset {
 /// The version counts changes of the adapted parameters (steps and resets); every prediction
 /// carries the version it was made with. Owned by one thread: the processing thread in
 /// deterministic mode, the `AdaptationWorker` in live mode.
-final class ImageAdapter {
+public final class AnchoredNormAdapter {
     let settings: AdaptationSection
     let learner: VisionNormLearner
     private(set) var bank: MemoryBank<BankSample>
@@ -85,6 +69,7 @@ final class ImageAdapter {
     func observe(sample: () -> BankSample, result r: ClassificationResult, frozenClass: Int, isOutlier: Bool) -> AdaptationReset? {
         // The frozen class, not the adapted one: adaptation must not be able to bend its own gate.
         try? labelGate.observe(frozenClass)
+        report.observedSamples += 1
         if labelGate.isCorrelated { report.pausedSamples += 1 }
         let decision = admission.evaluate(entropy: r.entropy, adaptedClass: r.predicted, frozenClass: frozenClass, isOutlier: isOutlier)
         if decision.isAdmitted, guardian.shouldAdapt, !labelGate.isCorrelated {
@@ -106,7 +91,7 @@ final class ImageAdapter {
         samplesSinceStep = 0
         version += 1
         parametersChanged = true
-        let r = AdaptationReset(decision: reset, promptVersion: version)
+        let r = AdaptationReset(decision: reset, version: version)
         report.resets.append(r)
         return r
     }
@@ -179,16 +164,16 @@ final class ImageAdapter {
 
     // MARK: - Checkpoint
 
-    struct State: Codable {
-        var key: String
-        var learner: VisionNormLearner.State
-        var bank: MemoryBank<BankSample>
-        var admission: BankAdmission
-        var guardian: CollapseGuard
-        var labelGate: LabelCorrelationGate
-        var version: Int
-        var counters: AdaptationCounters
-        var samplesSinceStep: Int
+    public struct State: Codable, Sendable {
+        public var key: String
+        public var learner: VisionNormLearner.State
+        public var bank: MemoryBank<BankSample>
+        public var admission: BankAdmission
+        public var guardian: CollapseGuard
+        public var labelGate: LabelCorrelationGate
+        public var version: Int
+        public var counters: AdaptationCounters
+        public var samplesSinceStep: Int
     }
 
     func state() -> State {
@@ -199,7 +184,7 @@ final class ImageAdapter {
     /// Continues from `s` when it was written with the same settings, model and classes;
     /// returns why not otherwise (and changes nothing).
     func restore(_ s: State) -> String? {
-        guard s.key == stateKey else { return "adaptation settings, model or classes changed since the checkpoint" }
+        guard StateKey.matches(s.key, stateKey) else { return "adaptation settings, model or classes changed since the checkpoint" }
         guard s.bank.configuration == bank.configuration, s.admission.configuration == admission.configuration,
               s.guardian.configuration == guardian.configuration, s.labelGate.configuration == labelGate.configuration
         else { return "bank, guard or label-gate settings changed" }
@@ -216,42 +201,3 @@ final class ImageAdapter {
     }
 }
 
-struct AdaptationCounters: Codable, Equatable {
-    var steps = 0
-    var stepsUndone = 0
-    var bankInsertions = 0
-    var lastLoss: Float = .nan
-
-    enum CodingKeys: String, CodingKey { case steps, stepsUndone, bankInsertions, lastLoss }
-
-    init() {}
-
-    init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        steps = try c.decode(Int.self, forKey: .steps)
-        stepsUndone = try c.decode(Int.self, forKey: .stepsUndone)
-        bankInsertions = try c.decode(Int.self, forKey: .bankInsertions)
-        lastLoss = try c.decodeIfPresent(Float.self, forKey: .lastLoss) ?? .nan
-    }
-
-    func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(steps, forKey: .steps)
-        try c.encode(stepsUndone, forKey: .stepsUndone)
-        try c.encode(bankInsertions, forKey: .bankInsertions)
-        if lastLoss.isFinite { try c.encode(lastLoss, forKey: .lastLoss) }   // JSON has no NaN
-    }
-}
-
-extension ResetReason {
-    /// The reason as it appears in metrics labels and `reset` events.
-    var label: String {
-        switch self {
-        case .entropyEMA: "entropy_ema"
-        case .classCollapse: "class_collapse"
-        case .disagreement: "disagreement"
-        case .nonFinite: "non_finite"
-        case .periodic: "periodic"
-        }
-    }
-}

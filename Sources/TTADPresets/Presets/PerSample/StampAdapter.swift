@@ -157,3 +157,14 @@ final class StampAdapter: SamplePreset {
         }
     }
 }
+
+extension StampAdapter {
+    static let descriptor = PresetDescriptor(name: .stamp, worksOnEmbeddings: false,
+                                             summary: "STAMP: SAM-SGD on most affines over a class-balanced replay memory") { c in
+        let i = try c.requireImage("stamp")
+        return PerSamplePreset(try StampAdapter(settings: c.settings, model: i.model, classes: c.classes, logitScale: c.logitScale,
+                                                maxBatch: c.maxBatch, decodeLimits: i.decodeLimits,
+                                                augmenter: StrongAugmenter(preprocessing: i.model.preprocessing, seed: c.settings.seed)),
+                               context: c)
+    }
+}

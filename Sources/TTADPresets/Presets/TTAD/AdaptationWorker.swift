@@ -2,6 +2,7 @@ import Foundation
 import TTADEngine
 import TTADModel
 import TTADProtocol
+import TTADSupport
 
 /// Live mode's adaptation: its own thread runs everything the `ttad` preset does besides
 /// predicting — the frozen model's prediction of each sample (the reference for admission, the
@@ -25,6 +26,9 @@ import TTADProtocol
 /// State: the adapter (bank, optimizer, guard, gate) belongs to the worker thread. For periodic
 /// checkpoints it leaves a snapshot at most `snapshotInterval` seconds old after each batch;
 /// `finish` drains the queue and hands back the adapter itself for the final checkpoint.
+/// Backlog: `takeReport` always carries the samples waiting and how long the oldest has waited
+/// (`ttad_adaptation_lag_seconds`), so an operator sees a worker that is not keeping up even while
+/// it is stuck inside a long step and reports nothing else.
 final class AdaptationWorker: @unchecked Sendable {
     struct Job: Sendable {
         var payloads: [[UInt8]]
@@ -35,7 +39,7 @@ final class AdaptationWorker: @unchecked Sendable {
         var count: Int { results.count }
     }
 
-    private let adapter: ImageAdapter
+    private let adapter: AnchoredNormAdapter
     private let replay: ReplayDecoder
     private let frozenClassifier: EmbeddingClassifier
     private let pixels: FloatBuffer
@@ -52,9 +56,12 @@ final class AdaptationWorker: @unchecked Sendable {
     private let published: [FloatBuffer]
     private var publishedVersion: Int
     private var outbox = AdaptationReport()
-    private var snapshot: ImageAdapter.State?
+    private var snapshot: AnchoredNormAdapter.State?
     private var snapshotTime = 0.0
     private var finished = false
+    /// Submission time (uptime, ns) and size of each queued job, oldest first: the backlog.
+    private var pending: [(submitted: UInt64, samples: Int)] = []
+    private var pendingSamples = 0
 
     private var observedSinceSnapshot = false    // worker thread only
     private var thread: Thread?
@@ -62,7 +69,7 @@ final class AdaptationWorker: @unchecked Sendable {
     /// Signalled by `finish` to cut a budget sleep short.
     private let wake = DispatchSemaphore(value: 0)
 
-    init(adapter: ImageAdapter, classes: ClassEmbeddings, logitScale: Float, maxBatch: Int, decodeLimits: ImageDecodeLimits,
+    init(adapter: AnchoredNormAdapter, classes: ClassEmbeddings, logitScale: Float, maxBatch: Int, decodeLimits: ImageDecodeLimits,
          preprocessing: ImagePreprocessorConfig, queueCapacity: Int = 256, cpuBudget: Double, snapshotInterval: Double = 0.5) {
         precondition(cpuBudget > 0 && cpuBudget <= 1 && maxBatch > 0 && queueCapacity > 0)
         self.adapter = adapter
@@ -80,7 +87,7 @@ final class AdaptationWorker: @unchecked Sendable {
     }
 
     /// Continues from a checkpoint; only before `start`. Returns why not when it does not fit.
-    func restore(_ s: ImageAdapter.State) -> String? {
+    func restore(_ s: AnchoredNormAdapter.State) -> String? {
         precondition(thread == nil, "restore before start")
         return adapter.restore(s)
     }
@@ -105,9 +112,25 @@ final class AdaptationWorker: @unchecked Sendable {
     /// Processing thread: hands over a predicted batch. Never blocks.
     func submit(_ job: Job) {
         guard job.count > 0 else { return }
+        // Booked before the offer so the worker never takes a job it has no entry for.
+        lock.lock()
+        pending.append((DispatchTime.now().uptimeNanoseconds, job.count))
+        pendingSamples += job.count
+        lock.unlock()
         if jobs.offer(job, evictOldest: false) != .accepted {
-            lock.lock(); outbox.droppedSamples += job.count; lock.unlock()
+            lock.lock()
+            outbox.droppedSamples += job.count
+            unbook(last: true)
+            lock.unlock()
         }
+    }
+
+    /// Removes one job from the backlog (the newest: a refused offer; the oldest: a taken job).
+    /// Under `lock`.
+    private func unbook(last: Bool) {
+        guard let e = last ? pending.popLast() : pending.first else { return }
+        if !last { pending.removeFirst() }
+        pendingSamples -= e.samples
     }
 
     /// Processing thread: brings `learner`'s affines up to the newest published version if
@@ -119,18 +142,20 @@ final class AdaptationWorker: @unchecked Sendable {
         return publishedVersion
     }
 
-    /// What adaptation did since the last call; nil when nothing happened.
+    /// What adaptation did since the last call, with the backlog as it is now.
     func takeReport() -> AdaptationReport? {
+        let now = DispatchTime.now().uptimeNanoseconds
         lock.lock(); defer { lock.unlock() }
-        guard !outbox.isEmpty else { return nil }
-        let r = outbox
+        var r = outbox
         outbox = AdaptationReport()
+        r.queuedSamples = pendingSamples
+        r.lagSeconds = pending.first.map { Double(now &- $0.submitted) / 1e9 } ?? 0
         return r
     }
 
     /// The adaptation state for a checkpoint: the adapter's own once `finish` has returned,
     /// otherwise the snapshot the worker left after a recent batch.
-    func state() -> ImageAdapter.State? {
+    func state() -> AnchoredNormAdapter.State? {
         lock.lock(); defer { lock.unlock() }
         return finished ? adapter.state() : snapshot
     }
@@ -144,7 +169,11 @@ final class AdaptationWorker: @unchecked Sendable {
         var ended = thread == nil || done.wait(timeout: .now() + timeout) == .success
         if !ended {
             let left = jobs.removeAll()
-            lock.lock(); outbox.droppedSamples += left; lock.unlock()
+            lock.lock()
+            outbox.droppedSamples += left
+            pending.removeAll()
+            pendingSamples = 0
+            lock.unlock()
             ended = done.wait(timeout: .now() + 5) == .success
         }
         if ended { lock.lock(); finished = true; lock.unlock() }
@@ -163,6 +192,9 @@ final class AdaptationWorker: @unchecked Sendable {
             // At most 64 batches, so the affines are published and a snapshot left at least that
             // often even when the worker is far behind.
             let alive = jobs.takeBatch(max: 64, timeout: 0.5, into: &round)
+            if !round.isEmpty {
+                lock.lock(); for _ in round { unbook(last: false) }; lock.unlock()
+            }
             if round.isEmpty && observedSinceSnapshot {
                 // Idle: leave a snapshot of everything observed, for the next periodic checkpoint.
                 let state = adapter.state()

@@ -1,5 +1,5 @@
 import XCTest
-@testable import TTADDaemon
+@testable import TTADPresets
 
 /// STAMP's learning-rate schedule: PyTorch's `CosineAnnealingLR` with η_min 0, whose closed form
 /// is periodic in 2·T_max (the rate comes back up after T_max updates, as STAMP's long runs see).

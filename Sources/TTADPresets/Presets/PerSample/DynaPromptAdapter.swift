@@ -92,3 +92,11 @@ final class DynaPromptAdapter: SamplePreset {
         }
     }
 }
+
+extension DynaPromptAdapter {
+    static let descriptor = PresetDescriptor(name: .dynaprompt, worksOnEmbeddings: false,
+                                             summary: "DynaPrompt: TPT's step on a buffer of prompts selected per sample") { c in
+        let i = try c.requireImage("dynaprompt")
+        return PerSamplePreset(try DynaPromptAdapter(settings: c.settings, model: i.model, prompts: i.prompts), context: c)
+    }
+}

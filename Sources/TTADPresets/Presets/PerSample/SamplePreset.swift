@@ -1,0 +1,106 @@
+import Foundation
+import TTADEngine
+import TTADModel
+
+/// A method whose prediction of each sample is its own work — `tpt`, `dynaprompt`, `rotta`,
+/// `stamp`. `PerSamplePreset` drives it: each sample is scored zero-shot as always (the features
+/// the drift monitor sees, the cosine the outlier score uses, the frozen class), then the method
+/// writes its logits and the result is rescored from them; once the outlier flag is known the
+/// method learns from the sample (never from an outlier).
+///
+/// These run on the processing thread in both executions: for TPT and DynaPrompt the step *is*
+/// the prediction, and RoTTA and STAMP are kept as published for comparison (docs/adaptation.md).
+protocol SamplePreset: AnyObject {
+    /// Version of the adapted parameters the next prediction uses.
+    var version: Int { get }
+    /// Writes sample `row`'s class logits (`classCount` floats). `image` is the decoded sample,
+    /// `pixels` its model input.
+    func predict(row: Int, image: DecodedImage, pixels: UnsafePointer<Float>, logits: UnsafeMutablePointer<Float>)
+    /// Learns from sample `row` of the batch just predicted; `sample` makes the bank copy.
+    func observe(row: Int, sample: () -> BankSample, frozenClass: Int, isOutlier: Bool)
+    /// What adaptation did since the last call.
+    func takeReport() -> AdaptationReport
+    /// Everything the method keeps, for the checkpoint.
+    func checkpoint() throws -> PresetCheckpoint
+    /// Continues from a checkpoint; returns why not (changing nothing) when it does not fit.
+    func restore(_ c: PresetCheckpoint) -> String?
+}
+
+extension SamplePreset {
+    /// Encodes `state` under this preset's `key`.
+    func makeCheckpoint<S: Encodable>(preset: String, key: String, state: S) throws -> PresetCheckpoint {
+        PresetCheckpoint(preset: preset, key: key, version: version, state: try JSONEncoder().encode(state))
+    }
+
+    /// Decodes the state of a checkpoint written by the same preset with the same settings.
+    func decodeCheckpoint<S: Decodable>(_ c: PresetCheckpoint, preset: String, key: String, as: S.Type) -> Result<S, PresetRestoreError> {
+        guard c.preset == preset else { return .failure(.init("the checkpoint holds the \(c.preset) preset's state")) }
+        guard StateKey.matches(c.key, key) else { return .failure(.init("adaptation settings, model or classes changed since the checkpoint")) }
+        do { return .success(try JSONDecoder().decode(S.self, from: c.state)) } catch {
+            return .failure(.init("unreadable \(preset) state: \(error)"))
+        }
+    }
+}
+
+struct PresetRestoreError: Error {
+    var reason: String
+    init(_ reason: String) { self.reason = reason }
+}
+
+/// Drives a `SamplePreset` through the preset protocol (image mode only: the methods make views
+/// of the image or run the tower on it).
+final class PerSamplePreset: AdaptationPreset {
+    let method: SamplePreset
+    private let topK: Int
+    private let classCount: Int
+    private let logits: FloatBuffer
+    private var top: [(index: Int, value: Float)] = []
+    /// Each row's zero-shot class: the frozen reference the methods' admission compares against.
+    private var frozenClasses: [Int]
+    private(set) var version = 0
+    private var observed = 0
+
+    init(_ method: SamplePreset, context: PresetContext) {
+        self.method = method
+        topK = context.topK
+        classCount = context.classes.count
+        logits = FloatBuffer(count: context.classes.count)
+        frozenClasses = Array(repeating: -1, count: context.maxBatch)
+    }
+
+    func rescore(_ batch: PresetBatch, results: inout [ClassificationResult]) {
+        guard let images = batch.images else { return }
+        version = method.version
+        for i in 0..<batch.count {
+            frozenClasses[i] = results[i].predicted
+            method.predict(row: i, image: images.decoded[i], pixels: images.pixels(at: i), logits: logits.pointer)
+            results[i].rescore(logits: UnsafeMutableBufferPointer(start: logits.pointer, count: classCount), topK: topK, top: &top)
+        }
+    }
+
+    func learn(_ batch: PresetBatch, results: ArraySlice<ClassificationResult>, outliers: [Bool]) {
+        guard let images = batch.images else { return }
+        observed += batch.count
+        for i in 0..<batch.count {
+            method.observe(row: i, sample: { images.sample(i) }, frozenClass: frozenClasses[i], isOutlier: i < outliers.count && outliers[i])
+        }
+    }
+
+    var reportsAdaptation: Bool { true }
+
+    func takeReport() -> AdaptationReport? {
+        var r = method.takeReport()
+        r.observedSamples = observed
+        observed = 0
+        return r
+    }
+
+    func checkpoint() -> AdaptationCheckpoint? { (try? method.checkpoint()).map { AdaptationCheckpoint(preset: $0) } }
+
+    func restore(_ c: AdaptationCheckpoint) -> String? {
+        guard let p = c.preset else { return "the checkpoint holds another preset's state" }
+        if let why = method.restore(p) { return why }
+        version = method.version
+        return nil
+    }
+}

@@ -1,0 +1,118 @@
+import Foundation
+import TTADEngine
+import TTADModel
+
+/// The `ttad` preset: predictions run through the adapted LayerNorm affines; learning is the
+/// `AnchoredNormAdapter` (bank, admission, collapse guard, label gate, anchored steps).
+///
+/// Inline execution: the adapter runs on the processing thread. The source tower gives the frozen
+/// prediction its admission and guard compare against (skipped while the adapted parameters equal
+/// the source), and a due step runs right after the sample that made it due, before the next
+/// batch. Worker execution: the batch goes to the `AdaptationWorker` instead (which runs the
+/// source tower itself), and each batch is predicted with the newest affines it has published.
+public final class TTADPreset: AdaptationPreset {
+    static let descriptor = PresetDescriptor(name: .ttad, worksOnEmbeddings: false,
+                                             summary: "the image tower's LayerNorm affines from a bank of confident samples, anchored, guarded") { c in
+        try TTADPreset(context: c)
+    }
+
+    /// Inline execution's adapter (its learner predicts).
+    private let adapter: AnchoredNormAdapter?
+    /// Worker execution's thread (owns its own adapter).
+    private let worker: AdaptationWorker?
+    /// The learner predictions run through: the adapter's own inline, a copy the worker's
+    /// published affines are copied into otherwise.
+    private let predicting: VisionNormLearner
+    /// Inline: decodes bank items again for the step, and the source tower's view of the batch.
+    private let replay: ReplayDecoder?
+    private let frozenClassifier: EmbeddingClassifier?
+    private let frozenFeatures: FloatBuffer?
+    private var frozenResults: [ClassificationResult] = []
+    public private(set) var version = 0
+
+    init(context c: PresetContext) throws {
+        let image = try c.requireImage("ttad")
+        let s = c.settings, model = image.model
+        let a = try AnchoredNormAdapter(settings: s, model: model, classes: c.classes, logitScale: c.logitScale)
+        switch c.execution {
+        case .worker:
+            adapter = nil
+            worker = AdaptationWorker(adapter: a, classes: c.classes, logitScale: c.logitScale, maxBatch: c.maxBatch,
+                                      decodeLimits: image.decodeLimits, preprocessing: model.preprocessing, cpuBudget: s.workerCPUBudget)
+            // Same construction as the adapter's: only its affines are ever changed (by refresh).
+            predicting = VisionNormLearner(model: model, classEmbeddings: c.classes, logitScale: c.logitScale,
+                                           learningRate: s.learningRate, anchorWeight: Float(s.anchorWeight),
+                                           weightTotal: Float(s.bank.capacity))
+            replay = nil
+            frozenClassifier = nil
+            frozenFeatures = nil
+        case .inline:
+            adapter = a
+            worker = nil
+            predicting = a.learner
+            replay = ReplayDecoder(limits: image.decodeLimits, preprocessing: model.preprocessing)
+            frozenClassifier = EmbeddingClassifier(classes: c.classes, logitScale: c.logitScale, topK: 1, maxBatch: c.maxBatch)
+            frozenFeatures = FloatBuffer(count: c.maxBatch * model.config.projectionDim)
+        }
+    }
+
+    public func encode(images: UnsafePointer<Float>, batch count: Int, features: UnsafeMutablePointer<Float>) -> Bool {
+        if let adapter, let frozenClassifier, let frozenFeatures {
+            let p = adapter.learner.config.projectionDim
+            version = adapter.version
+            adapter.learner.encode(images: images, batch: count, features: features)
+            if adapter.learner.stepsSinceReset > 0 {
+                adapter.learner.encodeFrozen(images: images, batch: count, features: frozenFeatures.pointer)
+            } else {
+                frozenFeatures.pointer.update(from: features, count: count * p)
+            }
+            frozenClassifier.classify(batch: UnsafeBufferPointer(start: frozenFeatures.pointer, count: count * p), count: count,
+                                      results: &frozenResults)
+        } else if let worker {
+            version = worker.refresh(predicting, current: version)
+            predicting.encode(images: images, batch: count, features: features)
+        }
+        return true
+    }
+
+    public func learn(_ batch: PresetBatch, results: ArraySlice<ClassificationResult>, outliers: [Bool]) {
+        guard let images = batch.images else { return }
+        let outlier = { (i: Int) in i < outliers.count && outliers[i] }
+        if let worker {
+            worker.submit(AdaptationWorker.Job(payloads: Array(images.payloads[0..<batch.count]),
+                                               encodings: Array(images.encodings[0..<batch.count]),
+                                               shapes: images.shapes[0..<batch.count].map { $0.map { Array($0) } },
+                                               results: Array(results), outliers: (0..<batch.count).map(outlier)))
+            return
+        }
+        guard let adapter, let replay else { return }
+        for (i, r) in results.enumerated() {
+            _ = adapter.observe(sample: { images.sample(i) }, result: r, frozenClass: frozenResults[i].predicted, isOutlier: outlier(i))
+            if adapter.stepDue {
+                _ = adapter.step { item, out in replay.preprocess(item, into: out) }
+            }
+        }
+    }
+
+    public var reportsAdaptation: Bool { true }
+
+    public func takeReport() -> AdaptationReport? {
+        if let worker { return worker.takeReport() }
+        return adapter?.takeReport()
+    }
+
+    public func start() { worker?.start() }
+
+    public func finish(timeout: Double) -> Bool { worker?.finish(timeout: timeout) ?? true }
+
+    public func checkpoint() -> AdaptationCheckpoint? {
+        if let adapter { return AdaptationCheckpoint(ttad: adapter.state()) }
+        return worker?.state().map { AdaptationCheckpoint(ttad: $0) }
+    }
+
+    public func restore(_ c: AdaptationCheckpoint) -> String? {
+        guard let t = c.ttad else { return "the checkpoint holds another preset's state" }
+        if let adapter { return adapter.restore(t) }
+        return worker?.restore(t)
+    }
+}

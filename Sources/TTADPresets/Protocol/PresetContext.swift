@@ -1,0 +1,54 @@
+import TTADModel
+
+/// Where a preset's learning runs: on the processing thread after each batch (deterministic
+/// mode: replays are bit-identical), or on a worker thread of its own within a CPU budget (live
+/// mode: a prediction never waits for a step).
+public enum AdaptationExecution: String, Sendable, CaseIterable {
+    case inline
+    case worker
+}
+
+/// Everything a preset is built from.
+public struct PresetContext {
+    public var settings: AdaptationSection
+    /// The classes the classifier scores, and its logit scale and top-k.
+    public var classes: ClassEmbeddings
+    public var logitScale: Float
+    public var topK: Int
+    public var maxBatch: Int
+    public var execution: AdaptationExecution
+    /// Image mode's model; nil in embedding mode.
+    public var image: ImageModel?
+
+    /// The in-process CLIP model, its class prompts and the ingest's decode limits.
+    public struct ImageModel {
+        public var model: CLIPModel
+        public var prompts: ClassPromptEncoder
+        public var decodeLimits: ImageDecodeLimits
+
+        public init(model: CLIPModel, prompts: ClassPromptEncoder, decodeLimits: ImageDecodeLimits) {
+            self.model = model
+            self.prompts = prompts
+            self.decodeLimits = decodeLimits
+        }
+    }
+
+    public init(settings: AdaptationSection, classes: ClassEmbeddings, logitScale: Float, topK: Int, maxBatch: Int,
+                execution: AdaptationExecution, image: ImageModel? = nil) {
+        self.settings = settings
+        self.classes = classes
+        self.logitScale = logitScale
+        self.topK = topK
+        self.maxBatch = maxBatch
+        self.execution = execution
+        self.image = image
+    }
+
+    /// The image model, or the setup error an image-only preset reports in embedding mode.
+    public func requireImage(_ preset: String) throws -> ImageModel {
+        guard let image else {
+            throw AdaptationSetupError("\"\(preset)\" adapts the image tower and needs daemon.mode = \"image\"")
+        }
+        return image
+    }
+}

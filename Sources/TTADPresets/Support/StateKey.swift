@@ -1,0 +1,17 @@
+/// A preset tags its checkpointed state with a key made of its settings, the model folder and
+/// the class names, so a changed configuration starts over instead of continuing from state it
+/// cannot use. The settings part is Swift's description of the settings values, which names the
+/// module that declares their types; keys are compared with those names taken out, so a state
+/// written before the presets moved out of TTADDaemon continues after the upgrade.
+enum StateKey {
+    static func matches(_ stored: String, _ current: String) -> Bool {
+        stored == current || normalized(stored) == normalized(current)
+    }
+
+    static func normalized(_ key: String) -> String {
+        var s = key.replacingOccurrences(of: "TTADDaemon.", with: "").replacingOccurrences(of: "TTADPresets.", with: "")
+        // The preset name was an enum case (`AdaptationPreset.ttad`) and is now a `PresetName`.
+        s = s.replacing(/PresetName\(rawValue: "([A-Za-z0-9_-]+)"\)/) { "AdaptationPreset." + $0.output.1 }
+        return s
+    }
+}
