@@ -72,5 +72,23 @@ final class DaemonLiveAdaptationTests: XCTestCase {
         XCTAssertEqual(preds.count, 400, "every sample is predicted whatever the worker does")
         let dropped = try XCTUnwrap(waitForMetric(daemon, "ttad_adaptation_dropped_samples_total", atLeast: 1, timeout: 30))
         XCTAssertGreaterThan(dropped, 0)
+        // The backlog is visible while the worker sleeps: samples waiting, and for how long.
+        XCTAssertGreaterThanOrEqual(waitForMetric(daemon, "ttad_adaptation_queued_samples", atLeast: 1, timeout: 30) ?? 0, 1)
+        XCTAssertGreaterThanOrEqual(waitForMetric(daemon, "ttad_adaptation_lag_seconds", atLeast: 0.5, timeout: 30) ?? 0, 0.5)
+        // Every predicted sample (the connection probes too) is accounted for: observed,
+        // skipped, or still waiting.
+        var accounted = 0.0, processed = 0.0
+        let deadline = Date().addingTimeInterval(20)
+        repeat {
+            let m = daemon.metrics.exposition()
+            accounted = (metricValue(m, "ttad_adaptation_observed_samples_total") ?? 0)
+                + (metricValue(m, "ttad_adaptation_dropped_samples_total") ?? 0)
+                + (metricValue(m, "ttad_adaptation_queued_samples") ?? 0)
+            processed = metricValue(m, "ttad_samples_processed_total") ?? -1
+            if accounted == processed { break }
+            Thread.sleep(forTimeInterval: 0.1)
+        } while Date() < deadline
+        XCTAssertGreaterThanOrEqual(processed, 400)
+        XCTAssertEqual(accounted, processed, "observed + dropped + queued = predicted")
     }
 }

@@ -73,6 +73,9 @@ public final class DaemonMetrics: Sendable {
     public let adaptationResets: [ResetReason: Counter]
     public let adaptationPausedSamples: Counter
     public let adaptationDroppedSamples: Counter
+    public let adaptationObservedSamples: Counter
+    public let adaptationQueuedSamples: Gauge
+    public let adaptationLagSeconds: Gauge
     public let adaptationLabelCorrelation: Gauge
     public let promptVersion: Gauge
 
@@ -141,6 +144,9 @@ public final class DaemonMetrics: Sendable {
         adaptationResets = resets
         adaptationPausedSamples = r.makeCounter(descriptor: desc("ttad_adaptation_paused_samples_total", "Samples during which adaptation paused because the frozen predictions came in runs of one class (a label-correlated stream)."))
         adaptationDroppedSamples = r.makeCounter(descriptor: desc("ttad_adaptation_dropped_samples_total", "Live mode: predicted samples the adaptation worker never observed because it was behind (its queue was full). Their predictions were published as usual."))
+        adaptationObservedSamples = r.makeCounter(descriptor: desc("ttad_adaptation_observed_samples_total", "Samples the adaptation preset learned from (offered to its bank or step). In live mode, with ttad_adaptation_dropped_samples_total, what the worker saw and what it skipped."))
+        adaptationQueuedSamples = r.makeGauge(descriptor: desc("ttad_adaptation_queued_samples", "Live mode: predicted samples handed to the adaptation worker and not yet observed (0 when learning runs inline)."))
+        adaptationLagSeconds = r.makeGauge(descriptor: desc("ttad_adaptation_lag_seconds", "Live mode: how long the oldest sample waiting for the adaptation worker has waited (0 when none waits); grows while the worker is stuck in a long step."))
         adaptationLabelCorrelation = r.makeGauge(descriptor: desc("ttad_adaptation_label_correlation", "Excess of equal neighbouring frozen predictions over chance in the label gate's window (about 0 for an exchangeable stream); NaN until the window is full."))
         promptVersion = r.makeGauge(descriptor: desc("ttad_prompt_version", "Version of the adapted parameters predictions are made with (0: the source model)."))
     }

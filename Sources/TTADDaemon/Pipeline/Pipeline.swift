@@ -73,6 +73,10 @@ public final class Pipeline: @unchecked Sendable {
         t.start()
     }
 
+    /// Set by the loop as it ends when the preset's worker thread was still busy past its share
+    /// of the budget; read only after `join` returned true.
+    public private(set) var workerStillRunning = false
+
     /// Ends the loop after the ingest queue (already closed by the caller) is drained, or
     /// abandons what is left once `timeout` passes. Returns false if the thread did not end.
     @discardableResult
@@ -163,6 +167,7 @@ public final class Pipeline: @unchecked Sendable {
         // dropped, and the final checkpoint takes its last snapshot instead.
         if !predictor.preset.finish(timeout: config.daemon.shutdownTimeoutSeconds * 0.25) {
             logger.error("adaptation worker did not finish in time")
+            workerStillRunning = true
         }
         if predictor.preset.reportsAdaptation { report(predictor.preset.takeReport()) }
     }
@@ -260,6 +265,9 @@ public final class Pipeline: @unchecked Sendable {
         if let x = r.labelCorrelation { metrics.adaptationLabelCorrelation.set(x) }
         if r.pausedSamples > 0 { metrics.adaptationPausedSamples.increment(by: Int64(r.pausedSamples)) }
         if r.droppedSamples > 0 { metrics.adaptationDroppedSamples.increment(by: Int64(r.droppedSamples)) }
+        if r.observedSamples > 0 { metrics.adaptationObservedSamples.increment(by: Int64(r.observedSamples)) }
+        if let n = r.queuedSamples { metrics.adaptationQueuedSamples.set(Double(n)) }
+        if let t = r.lagSeconds { metrics.adaptationLagSeconds.set(t) }
         let resets = r.resets
         for r in resets {
             let d = r.decision
