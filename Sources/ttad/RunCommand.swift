@@ -32,6 +32,12 @@ struct RunCommand: AsyncParsableCommand {
         logger.info("OpenBLAS kernels: \(BLAS.coreName), \(config.daemon.blasThreads) thread(s)")
         do {
             try await DaemonRunner.run(config: config, logger: logger)
+        } catch let e as DaemonStopError where e.threadsStillRunning {
+            // Exit handlers (OpenBLAS's among them) would free memory the busy thread is using:
+            // end the process now, still with the documented status.
+            logger.critical("ttad exiting: \(e)")
+            fflush(nil)
+            _exit(1)
         } catch {
             logger.critical("ttad exiting: \(error)")
             throw ExitCode(1)

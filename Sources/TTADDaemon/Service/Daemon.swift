@@ -149,6 +149,11 @@ public final class Daemon: @unchecked Sendable {
     /// Graceful stop: stop reading input, drain the queue, write the final checkpoint, flush the
     /// outputs, close the sockets. Bounded by `daemon.shutdown_timeout_s`. Returns false if
     /// something had to be abandoned.
+    /// Set by `stop` when the processing loop or the adaptation worker was still busy when the
+    /// shutdown budget ran out: the process must then end without running exit handlers (which
+    /// would free what those threads still use); `ttad run` does that (`_exit`).
+    public private(set) var threadsStillRunning = false
+
     @discardableResult
     public func stop(reason: String) -> Bool {
         lifecycleLock.lock(); defer { lifecycleLock.unlock() }
@@ -162,10 +167,18 @@ public final class Daemon: @unchecked Sendable {
         var clean = true
         io?.stopIngest()
         ingestQueue?.close()
-        if let p = pipeline {
-            if !p.join(timeout: deadline * 0.7) {
-                logger.error("processing loop did not finish draining in time")
+        if let p = pipeline, !p.join(timeout: deadline * 0.7) {
+            // The loop is inside a batch longer than the budget and still owns the predictor,
+            // the preset and the counters: reading them now would race it. The last periodic
+            // checkpoint stands; the process must end without touching that state.
+            logger.error("processing loop still busy past the shutdown budget: final checkpoint skipped, the last periodic checkpoint stands")
+            clean = false
+            threadsStillRunning = true
+        } else if let p = pipeline {
+            if p.workerStillRunning {
+                // Its state is only read through the snapshot it leaves under its lock.
                 clean = false
+                threadsStillRunning = true
             }
             let (sequences, counters, drift, outliers, adaptation) = p.finalState()
             if let info = checkpointer?.write(sequences: sequences, counters: counters, drift: drift, outliers: outliers,
@@ -184,9 +197,15 @@ public final class Daemon: @unchecked Sendable {
             logger.error("I/O thread did not stop in time; context shut down")
             clean = false
         }
-        do { try checkpointer?.store.close() } catch {
-            logger.error("closing state store: \(error)")
-            clean = false
+        if threadsStillRunning {
+            // The loop may be writing a periodic checkpoint: leave the store open; SQLite's WAL
+            // keeps it consistent whenever the process ends.
+            logger.error("a thread is still running: state store left open for the process exit")
+        } else {
+            do { try checkpointer?.store.close() } catch {
+                logger.error("closing state store: \(error)")
+                clean = false
+            }
         }
         context?.terminate()
         running = false

@@ -29,13 +29,19 @@ public struct DaemonService: Service {
         }
         let clean = await offload { daemon.stop(reason: "graceful shutdown signal") }
         if !clean {
-            throw DaemonStopError()
+            throw DaemonStopError(threadsStillRunning: daemon.threadsStillRunning)
         }
     }
 }
 
 public struct DaemonStopError: Error, CustomStringConvertible {
-    public var description: String { "shutdown was not clean (see the log)" }
+    /// A thread was still busy when the budget ran out: the process must end at once, without
+    /// exit handlers.
+    public var threadsStillRunning: Bool
+    public var description: String {
+        threadsStillRunning ? "shutdown was not clean: a thread was still busy past daemon.shutdown_timeout_s (see the log)"
+            : "shutdown was not clean (see the log)"
+    }
 }
 
 /// A one-shot gate: `wait` suspends until `open` has been called (before or after).
