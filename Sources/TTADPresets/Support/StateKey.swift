@@ -10,8 +10,9 @@ enum StateKey {
 
     static func normalized(_ key: String) -> String {
         var s = key.replacingOccurrences(of: "TTADDaemon.", with: "").replacingOccurrences(of: "TTADPresets.", with: "")
-        // The preset name was an enum case (`AdaptationPreset.ttad`) and is now a `PresetName`.
-        s = s.replacing(/PresetName\(rawValue: "([A-Za-z0-9_-]+)"\)/) { "AdaptationPreset." + $0.output.1 }
+        // The preset name was an enum case, described as `AdaptationPreset.ttad`; a `PresetName`
+        // is described by its raw value alone.
+        s = s.replacing(/AdaptationPreset\.([A-Za-z0-9_]+)/) { String($0.output.1) }
         return s
     }
 }
