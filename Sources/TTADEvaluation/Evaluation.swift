@@ -8,6 +8,9 @@ public struct EvalPrediction: Sendable, Equatable {
     public var predicted: Int?
     /// Entropy of the predictive distribution, nats.
     public var entropy: Double
+    /// Probability of the top-1 class (what calibration error compares with accuracy); nil
+    /// when unknown (a predictions file written before it was recorded).
+    public var confidence: Double?
     /// The daemon's outlier decision.
     public var outlier: Bool
     /// The score behind the decision (higher = more unusual).
@@ -17,12 +20,13 @@ public struct EvalPrediction: Sendable, Equatable {
     /// from an earlier run), which keeps the prediction out of the samples/s rate.
     public var arrivalSeconds: Double
 
-    public init(id: String, label: Int?, predicted: Int?, entropy: Double, outlier: Bool = false,
+    public init(id: String, label: Int?, predicted: Int?, entropy: Double, confidence: Double? = nil, outlier: Bool = false,
                 outlierScore: Double? = nil, latencySeconds: Double? = nil, arrivalSeconds: Double = 0) {
         self.id = id
         self.label = label
         self.predicted = predicted
         self.entropy = entropy
+        self.confidence = confidence
         self.outlier = outlier
         self.outlierScore = outlierScore
         self.latencySeconds = latencySeconds
@@ -57,6 +61,8 @@ public struct DomainStat: Sendable, Equatable, Codable {
     /// Samples with an unknown-class label.
     public var outliers: Int
     public var meanEntropy: Double?
+    /// Expected calibration error (15 bins) over the domain's known-class samples.
+    public var ece: Double?
 }
 
 /// One window of the stream (positions `start ..< end`).
@@ -118,6 +124,9 @@ public struct EvalReport: Sendable, Equatable, Codable {
     public var correct: Int
     public var accuracy: Double?
     public var meanEntropy: Double?
+    /// Expected calibration error (15 equal-width confidence bins) of the top-1 prediction over
+    /// the known-class samples that carry a confidence: 0 when confidence matches accuracy.
+    public var ece: Double?
     public var domains: [DomainStat]
     public var windows: [WindowStat]
     public var outliers: OutlierStats
@@ -159,6 +168,9 @@ public enum Evaluator {
         var scores: [Double] = [], positives: [Bool] = []
         var outlierSamples = 0, rejected = 0, knownAccepted = 0, falseRejections = 0
         var latencies: [Double] = []
+        // Known-class samples with a confidence, overall and per domain: (confidence, correct).
+        var calibration = CalibrationBins()
+        var domainCalibration: [CalibrationBins] = []
 
         for (position, domain, p) in keyed {
             entropySum += p.entropy
@@ -188,8 +200,13 @@ public enum Evaluator {
                 di = domains.count
                 domainIndex[domain] = di
                 domains.append(DomainStat(domain: domain, firstPosition: position, samples: 0, known: 0, correct: 0,
-                                          accuracy: nil, outliers: 0, meanEntropy: nil))
+                                          accuracy: nil, outliers: 0, meanEntropy: nil, ece: nil))
                 domainEntropy.append(0)
+                domainCalibration.append(CalibrationBins())
+            }
+            if isKnown, let c = p.confidence, c.isFinite {
+                calibration.add(confidence: c, correct: hit)
+                domainCalibration[di].add(confidence: c, correct: hit)
             }
             domains[di].samples += 1
             domainEntropy[di] += p.entropy
@@ -214,6 +231,7 @@ public enum Evaluator {
         for i in domains.indices {
             domains[i].accuracy = Metrics.ratio(domains[i].correct, domains[i].known)
             domains[i].meanEntropy = domains[i].samples > 0 ? domainEntropy[i] / Double(domains[i].samples) : nil
+            domains[i].ece = domainCalibration[i].expectedCalibrationError
         }
         for i in windows.indices {
             windows[i].accuracy = Metrics.ratio(windows[i].correct, windows[i].known)
@@ -252,6 +270,7 @@ public enum Evaluator {
                           unparsedIDs: unparsed, known: known, correct: correct,
                           accuracy: Metrics.ratio(correct, known),
                           meanEntropy: predictions.isEmpty ? nil : entropySum / Double(predictions.count),
+                          ece: calibration.expectedCalibrationError,
                           domains: domains, windows: windows, outliers: outliers, latency: latency,
                           durationSeconds: duration, samplesPerSecond: rate)
     }

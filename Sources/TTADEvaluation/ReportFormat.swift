@@ -16,7 +16,7 @@ public enum ReportFormat {
         return String(format: "%.2f %%", 100 * v)
     }
 
-    static func number(_ v: Double?, _ format: String = "%.4f") -> String {
+    public static func number(_ v: Double?, _ format: String = "%.4f") -> String {
         guard let v else { return "–" }
         return String(format: format, v)
     }
@@ -36,6 +36,7 @@ public enum ReportFormat {
         o += "| known-class samples | \(r.known) |\n"
         o += "| online accuracy (known classes) | \(percent(r.accuracy)) |\n"
         o += "| mean entropy (nats) | \(number(r.meanEntropy)) |\n"
+        o += "| expected calibration error (15 bins) | \(number(r.ece)) |\n"
         o += "| unknown-class samples (label ≥ \(r.knownClasses)) | \(r.outliers.outlierSamples) |\n"
         o += "| outlier AUROC | \(number(r.outliers.auroc)) |\n"
         o += "| known accuracy, accepted (H-score term) | \(percent(r.outliers.knownAcceptedAccuracy)) |\n"
@@ -62,10 +63,10 @@ public enum ReportFormat {
             for (reason, n) in r.errorsByReason.sorted(by: { $0.key < $1.key }) { o += "| \(cell(reason)) | \(n) |\n" }
         }
 
-        o += "\n## Per domain\n\n| domain | first position | samples | known | accuracy | unknown-class | mean entropy |\n"
-        o += "|---|---:|---:|---:|---:|---:|---:|\n"
+        o += "\n## Per domain\n\n| domain | first position | samples | known | accuracy | unknown-class | mean entropy | ECE |\n"
+        o += "|---|---:|---:|---:|---:|---:|---:|---:|\n"
         for d in r.domains {
-            o += "| \(cell(d.domain)) | \(d.firstPosition) | \(d.samples) | \(d.known) | \(percent(d.accuracy)) | \(d.outliers) | \(number(d.meanEntropy)) |\n"
+            o += "| \(cell(d.domain)) | \(d.firstPosition) | \(d.samples) | \(d.known) | \(percent(d.accuracy)) | \(d.outliers) | \(number(d.meanEntropy)) | \(number(d.ece)) |\n"
         }
 
         if r.windows.count <= maxWindowRows {

@@ -228,7 +228,7 @@ struct EvalCommand: ParsableCommand {
         let auroc = report.outliers.auroc.map { String(format: "%.4f", $0) } ?? "–"
         let speed = report.samplesPerSecond.map { String(format: "%.1f", $0) } ?? "–"
         print("eval: \(report.predictions) predictions, \(report.errors) errors; accuracy \(ReportFormat.percent(report.accuracy)); "
-              + "AUROC \(auroc); H-score \(ReportFormat.percent(report.outliers.hScore)); \(speed) samples/s")
+              + "ECE \(ReportFormat.number(report.ece)); AUROC \(auroc); H-score \(ReportFormat.percent(report.outliers.hScore)); \(speed) samples/s")
         if strict && received < expected { throw ExitCode(1) }
     }
 }

@@ -67,7 +67,7 @@ final class EvalResumeTests: XCTestCase {
         let straight = try eval("s-straight", "straight.tsv", [])
         let reference = try lines("straight.tsv")
         XCTAssertEqual(reference.count, 1 + 30)
-        XCTAssertEqual(reference[0], "id\tlabel\tpredicted\tentropy\toutlier_score\toutlier")
+        XCTAssertEqual(reference[0], "id\tlabel\tpredicted\tentropy\toutlier_score\toutlier\tconfidence")
         let steps = try XCTUnwrap(straight.split(separator: "\n").first { $0.hasPrefix("adaptation:") })
         XCTAssertFalse(steps.contains(" 0 steps"), "adaptation must step for the test to mean anything: \(steps)")
 
@@ -92,6 +92,20 @@ final class EvalResumeTests: XCTestCase {
         XCTAssertTrue(afterKill.contains("\(18 - at) later predictions of the earlier run dropped"), afterKill)
         XCTAssertEqual(try lines("kill.tsv"), reference)
         XCTAssertFalse(FileManager.default.fileExists(atPath: path("kill.tsv.partial")))
+
+        // A file written before the confidence column continues; its kept lines get an empty one.
+        try eval("s-old", "old.tsv", ["--limit", "13"])
+        func withoutConfidence(_ line: String) -> String {
+            line.split(separator: "\t", omittingEmptySubsequences: false).dropLast().joined(separator: "\t")
+        }
+        try (try lines("old.tsv").map(withoutConfidence).joined(separator: "\n") + "\n")
+            .write(toFile: path("old.tsv"), atomically: true, encoding: .utf8)
+        try eval("s-old", "old.tsv", ["--resume"])
+        let continued = try lines("old.tsv")
+        XCTAssertEqual(continued.count, reference.count)
+        XCTAssertEqual(continued[0], reference[0])
+        XCTAssertEqual(Array(continued[1...13]), reference[1...13].map { withoutConfidence($0) + "\t" })
+        XCTAssertEqual(Array(continued[14...]), Array(reference[14...]))
     }
 
     func testMisuseIsRefusedWithAClearError() throws {

@@ -76,7 +76,8 @@ final class PredictionCollector {
                 if case .index(let i)? = p.label { label = i }
                 let top1 = p.top.first?.index
                 let prediction = EvalPrediction(
-                    id: p.id, label: label, predicted: top1, entropy: Double(p.entropy), outlier: p.outlier,
+                    id: p.id, label: label, predicted: top1, entropy: Double(p.entropy), confidence: p.top.first.map { Double($0.p) },
+                    outlier: p.outlier,
                     outlierScore: p.outlierScore.map(Double.init), latencySeconds: p.latencySeconds, arrivalSeconds: now)
                 predictions.append(prediction)
                 try file?.append(prediction)

@@ -2,14 +2,14 @@ import Foundation
 import TTADEvaluation
 
 /// `ttad eval --predictions-file`: one tab-separated line per prediction (id, label, predicted,
-/// entropy, outlier score, outlier flag 0/1), in arrival order — what two runs are compared by,
+/// entropy, outlier score, outlier flag 0/1, top-1 probability), in arrival order — what two runs are compared by,
 /// and what `ttad eval --resume` reads back (`PredictionsFileReader`).
 ///
 /// Lines are written as predictions arrive, into `<path>.partial`, which `finish` renames to
 /// `<path>`: a long run (10⁶ samples take hours) shows how far it got, one that is killed keeps
 /// everything up to its last flush, and `<path>` itself only ever holds a finished run.
 final class PredictionsFile {
-    static let columns = ["id", "label", "predicted", "entropy", "outlier_score", "outlier"]
+    static let columns = ["id", "label", "predicted", "entropy", "outlier_score", "outlier", "confidence"]
     static let header = columns.joined(separator: "\t") + "\n"
     /// Bytes buffered before a write: a few hundred lines, so a kill loses at most a second or so.
     static let flushBytes = 1 << 15
@@ -44,7 +44,7 @@ final class PredictionsFile {
 
     static func line(_ p: EvalPrediction) -> String {
         "\(p.id)\t\(p.label.map(String.init) ?? "")\t\(p.predicted.map(String.init) ?? "")\t"
-            + "\(p.entropy)\t\(p.outlierScore.map { "\($0)" } ?? "")\t\(p.outlier ? 1 : 0)\n"
+            + "\(p.entropy)\t\(p.outlierScore.map { "\($0)" } ?? "")\t\(p.outlier ? 1 : 0)\t\(p.confidence.map { "\($0)" } ?? "")\n"
     }
 
     func append(_ p: EvalPrediction) throws {

@@ -2,8 +2,9 @@ import Foundation
 import TTADEvaluation
 import TTADScenario
 
-/// Reads a predictions file back (`PredictionsFile`'s format, or the older one without the
-/// `outlier` column), checking each line against the scenario sample at its position.
+/// Reads a predictions file back (`PredictionsFile`'s format, or the older ones without the
+/// `confidence` column or also without `outlier`), checking each line against the scenario sample
+/// at its position. Kept lines come back in the current format (missing columns empty).
 enum PredictionsFileReader {
     struct Contents {
         /// The valid lines, parsed, from the first up to the first that is not valid.
@@ -27,11 +28,12 @@ enum PredictionsFileReader {
         if !rows.isEmpty { rows.removeLast() }
         guard let head = rows.first else { throw EvalResume.Failure(description: "--resume: \(path) is empty (no header)") }
         let columns = head.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
-        let old = Array(PredictionsFile.columns.dropLast())
-        guard columns == PredictionsFile.columns || columns == old else {
+        let current = PredictionsFile.columns
+        guard (current.count - 2...current.count).contains(columns.count), columns == Array(current.prefix(columns.count)) else {
             throw EvalResume.Failure(description: "--resume: \(path) is not a predictions file (header \(columns.joined(separator: ",")))")
         }
-        let hasFlag = columns.count == PredictionsFile.columns.count
+        let hasFlag = columns.count > 5, hasConfidence = columns.count > 6
+        let padding = String(repeating: "\t", count: current.count - columns.count)
         var out = Contents(predictions: [], lines: [], withoutFlag: 0, total: rows.count - 1)
         out.predictions.reserveCapacity(rows.count)
         out.lines.reserveCapacity(rows.count)
@@ -44,6 +46,11 @@ enum PredictionsFileReader {
             let predicted = f[2].isEmpty ? nil : Int(f[2])
             let score = f[4].isEmpty ? nil : Double(f[4])
             if !f[2].isEmpty && predicted == nil || !f[4].isEmpty && score == nil { break }
+            var confidence: Double? = nil
+            if hasConfidence, !f[6].isEmpty {
+                guard let c = Double(f[6]) else { break }
+                confidence = c
+            }
             var outlier = false
             if hasFlag {
                 guard f[5] == "0" || f[5] == "1" || f[5].isEmpty else { break }
@@ -54,8 +61,8 @@ enum PredictionsFileReader {
             }
             // Arrival times of an earlier process mean nothing here: NaN keeps them out of the rate.
             out.predictions.append(EvalPrediction(id: String(f[0]), label: sample.label, predicted: predicted, entropy: entropy,
-                                                  outlier: outlier, outlierScore: score, arrivalSeconds: .nan))
-            out.lines.append(hasFlag ? String(row) : row + "\t")
+                                                  confidence: confidence, outlier: outlier, outlierScore: score, arrivalSeconds: .nan))
+            out.lines.append(row + padding)
         }
         return out
     }
