@@ -75,6 +75,9 @@ public final class DaemonMetrics: Sendable {
     public let adaptationDroppedSamples: Counter
     public let adaptationLabelCorrelation: Gauge
     public let promptVersion: Gauge
+    public let httpConnectionsOpen: Gauge
+    public let httpConnectionsRefused: Counter
+    public let httpConnectionsTimedOut: [HTTPConnectionTimeout: Counter]
 
     public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry(),
                 version: String, mode: String) {
@@ -143,6 +146,13 @@ public final class DaemonMetrics: Sendable {
         adaptationDroppedSamples = r.makeCounter(descriptor: desc("ttad_adaptation_dropped_samples_total", "Live mode: predicted samples the adaptation worker never observed because it was behind (its queue was full). Their predictions were published as usual."))
         adaptationLabelCorrelation = r.makeGauge(descriptor: desc("ttad_adaptation_label_correlation", "Excess of equal neighbouring frozen predictions over chance in the label gate's window (about 0 for an exchangeable stream); NaN until the window is full."))
         promptVersion = r.makeGauge(descriptor: desc("ttad_prompt_version", "Version of the adapted parameters predictions are made with (0: the source model)."))
+        httpConnectionsOpen = r.makeGauge(descriptor: desc("ttad_http_connections_open", "Connections open on the metrics port."))
+        httpConnectionsRefused = r.makeCounter(descriptor: desc("ttad_http_connections_refused_total", "Metrics-port connections closed on accept because metrics.max_connections were open."), labels: [("reason", "max_connections")])
+        var timeouts: [HTTPConnectionTimeout: Counter] = [:]
+        for t in HTTPConnectionTimeout.allCases {
+            timeouts[t] = r.makeCounter(descriptor: desc("ttad_http_connections_timed_out_total", "Metrics-port connections the daemon closed for silence: header (no complete first request within metrics.header_timeout_s), idle (no new request within metrics.idle_timeout_s)."), labels: [("timeout", t.rawValue)])
+        }
+        httpConnectionsTimedOut = timeouts
     }
 
     public func exposition() -> [UInt8] { registry.emitToBuffer() }

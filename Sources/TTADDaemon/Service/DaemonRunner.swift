@@ -19,7 +19,7 @@ public enum DaemonRunner {
         ]
         if config.metrics.enabled {
             let app = MetricsServer.makeApplication(
-                host: config.metrics.host, port: config.metrics.port, metrics: metrics, health: daemon.health,
+                host: config.metrics.host, port: config.metrics.port, limits: config.metrics.connectionLimits, metrics: metrics, health: daemon.health,
                 logger: logger, onRunning: { port in
                     logger.info("metrics port listening", metadata: ["address": "\(config.metrics.host):\(port)"])
                     readiness.partReady()
