@@ -54,6 +54,7 @@ public final class DaemonMetrics: Sendable {
     public let checkpointFailures: Counter
     public let checkpointDuration: Histogram<Double>
     public let lastCheckpointTimestamp: Gauge
+    public let checkpointFailing: Gauge
     public let zapAllowed: Counter
     public let zapDenied: Counter
     public let startTime: Gauge
@@ -116,6 +117,7 @@ public final class DaemonMetrics: Sendable {
         checkpointFailures = r.makeCounter(descriptor: desc("ttad_checkpoint_failures_total", "State checkpoints that failed."))
         checkpointDuration = r.makeValueHistogram(descriptor: desc("ttad_checkpoint_duration_seconds", "Time to write one checkpoint transaction."), buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5])
         lastCheckpointTimestamp = r.makeGauge(descriptor: desc("ttad_checkpoint_last_success_timestamp_seconds", "Unix time of the last successful checkpoint."))
+        checkpointFailing = r.makeGauge(descriptor: desc("ttad_checkpoint_failing", "1 while the last checkpoint attempt failed (state is no longer being saved: disk full, read-only state directory); 0 after a success."))
         zapAllowed = r.makeCounter(descriptor: desc("ttad_curve_auth_total", "CURVE handshakes decided by the ZAP handler."), labels: [("result", "allowed")])
         zapDenied = r.makeCounter(descriptor: desc("ttad_curve_auth_total", "CURVE handshakes decided by the ZAP handler."), labels: [("result", "denied")])
         startTime = r.makeGauge(descriptor: desc("ttad_start_time_seconds", "Unix time the daemon started."))
