@@ -27,15 +27,24 @@ public struct DaemonService: Service {
         } onGracefulShutdown: {
             signal.open()
         }
-        let clean = await offload { daemon.stop(reason: "graceful shutdown signal") }
-        if !clean {
-            throw DaemonStopError()
+        let outcome = await offload { daemon.stop(reason: "graceful shutdown signal") }
+        if outcome != .clean {
+            throw DaemonStopError(outcome: outcome)
         }
     }
 }
 
+/// A graceful stop that did not end clean; `ttad run` turns the outcome into its exit status.
 public struct DaemonStopError: Error, CustomStringConvertible {
-    public var description: String { "shutdown was not clean (see the log)" }
+    public let outcome: StopOutcome
+
+    public var description: String {
+        switch outcome {
+        case .clean: return "shutdown was clean"
+        case .stateNotSaved: return "the final checkpoint could not be written: state since the last successful checkpoint is lost (see the log)"
+        case .incomplete: return "shutdown was not clean (see the log)"
+        }
+    }
 }
 
 /// A one-shot gate: `wait` suspends until `open` has been called (before or after).
