@@ -49,6 +49,13 @@ final class DaemonExitStatusTests: XCTestCase {
         try assertConfigExit(["check-config", "--config", bad], names: "ingest.queue_capacity")
         try assertConfigExit(["run", "--config", bad], names: "ingest.queue_capacity")
 
+        // A connection cap the process's descriptor limit cannot afford.
+        let greedy = try config(env, ingest: try freeTCPPort(), publish: try freeTCPPort(), metrics: try freeTCPPort(),
+                                extra: "max_connections = 65")
+        let (status, output) = try runCommand("/usr/bin/prlimit", ["--nofile=256:256", try ttadExecutable().path, "run", "--config", greedy])
+        XCTAssertEqual(status, 78, output)
+        XCTAssertTrue(output.contains("config: metrics.max_connections: 65 would let HTTP clients hold more than a quarter"), output)
+
         // Valid TOML naming files that are not there: found only when the daemon opens them.
         let noKeys = try config(env, ingest: try freeTCPPort(), publish: try freeTCPPort(), metrics: try freeTCPPort(),
                                 extra: "[curve]\nenabled = true\nserver_secret_key_file = \"nope\"\nallowed_clients_directory = \"nope\"")

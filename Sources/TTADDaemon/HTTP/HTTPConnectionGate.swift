@@ -26,7 +26,7 @@ final class HTTPConnectionGate: @unchecked Sendable {
             lock.unlock()
             metrics.httpConnectionsRefused.increment()
             if let report {
-                logger.warning("metrics port at its connection cap: refused \(report) connection(s)", metadata: [
+                logger.warning("metrics port at its connection cap: refused \(report) connection(s) since the last such line", metadata: [
                     "max_connections": "\(limits.maxConnections)",
                 ])
             }

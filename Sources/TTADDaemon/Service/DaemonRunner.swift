@@ -7,6 +7,7 @@ import ServiceLifecycle
 /// `ttad run`: the daemon, the metrics port and the signal handling, as one ServiceGroup.
 public enum DaemonRunner {
     public static func run(config: DaemonConfig, logger: Logger) async throws {
+        try DescriptorBudget.check(config.metrics)
         let registry = PrometheusCollectorRegistry()
         // Library metrics (swift-metrics API) land in the same registry as ours.
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
