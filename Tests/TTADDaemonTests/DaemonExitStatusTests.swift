@@ -28,15 +28,15 @@ final class DaemonExitStatusTests: XCTestCase {
         return path
     }
 
-    /// `startedFirst`: the error is found once the daemon opens the files, after its start-up log
-    /// lines; the error is then the last line.
+    /// `startedFirst`: the error is found once the daemon opens the files, among its start-up and
+    /// shutdown log lines; the error is then one line of its own.
     private func assertConfigExit(_ args: [String], names key: String, startedFirst: Bool = false,
                                   file: StaticString = #filePath, line: UInt = #line) throws {
         let (status, output) = try runCommand(try ttadExecutable().path, args)
         XCTAssertEqual(status, 78, output, file: file, line: line)
         XCTAssertFalse(output.contains("Usage:"), output, file: file, line: line)
         let lines = output.trimmingCharacters(in: .whitespacesAndNewlines).components(separatedBy: "\n")
-        XCTAssertTrue(lines.last?.hasPrefix("config: \(key): ") ?? false, output, file: file, line: line)
+        XCTAssertTrue(lines.contains { $0.hasPrefix("config: \(key): ") }, output, file: file, line: line)
         if !startedFirst {
             XCTAssertEqual(lines.count, 1, "more than the error: \(output)", file: file, line: line)
         }
@@ -88,6 +88,8 @@ final class DaemonExitStatusTests: XCTestCase {
         XCTAssertEqual(try client.receive(count: 1) { $0.prediction != nil }.count, 1)
         let before = Array(try httpGet(metricsURL).1.utf8)
         XCTAssertEqual(metricValue(before, "ttad_checkpoint_failing"), 0)
+        XCTAssertGreaterThan(metricValue(before, "ttad_checkpoints_total") ?? 0, 0)
+        XCTAssertEqual(try httpGet("http://127.0.0.1:\(pMetrics)/healthz").1, "ok\n")
         let processedBefore = try XCTUnwrap(metricValue(before, "ttad_samples_processed_total"))
 
         let (rc, out) = try runCommand("/usr/bin/prlimit", ["--pid", "\(pid)", "--fsize=0:0"])
@@ -96,10 +98,19 @@ final class DaemonExitStatusTests: XCTestCase {
             try client.sendEmbedding(stream: "d", seq: UInt64(seq), values: TestDaemonEnvironment.embedding(forClass: 2))
         }
         XCTAssertEqual(try client.receive(count: 3) { $0.prediction != nil }.count, 3, "predictions stopped with the disk")
-        let during = Array(try httpGet(metricsURL).1.utf8)
+        // The checkpoint after a batch follows its predictions: wait for the failure to land.
+        var during = Array(try httpGet(metricsURL).1.utf8)
+        let deadline = Date().addingTimeInterval(10)
+        while metricValue(during, "ttad_checkpoint_failing") != 1 && Date() < deadline {
+            Thread.sleep(forTimeInterval: 0.05)
+            during = Array(try httpGet(metricsURL).1.utf8)
+        }
         XCTAssertEqual(metricValue(during, "ttad_checkpoint_failing"), 1, proc.stderr)
         XCTAssertGreaterThan(metricValue(during, "ttad_checkpoint_failures_total") ?? 0, 0)
         XCTAssertTrue(proc.process.isRunning, proc.stderr)
+        let (healthStatus, healthBody) = try httpGet("http://127.0.0.1:\(pMetrics)/healthz")
+        XCTAssertEqual(healthStatus, 200, "still predicting, so still healthy")
+        XCTAssertTrue(healthBody.contains("state not saved"), healthBody)
 
         kill(pid, SIGTERM)
         XCTAssertTrue(proc.wait(timeout: 15), "did not exit after SIGTERM; stderr: \(proc.stderr)")

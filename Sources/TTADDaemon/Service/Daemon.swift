@@ -75,7 +75,7 @@ public final class Daemon: @unchecked Sendable {
                                                    fingerprint: try FingerprintMaker.make(config: config),
                                                    logger: logger, options: storeOptions)
         openOutcome = outcome
-        let checkpointer = Checkpointer(store: store, metrics: metrics, logger: logger)
+        let checkpointer = Checkpointer(store: store, metrics: metrics, health: health, logger: logger)
         var restored = checkpointer.restore()
         restoredCheckpoint = restored.fromCheckpoint
         restored.counters.restarts += restored.fromCheckpoint == nil ? 0 : 1
