@@ -39,7 +39,8 @@ struct RunCommand: AsyncParsableCommand {
         do {
             try await DaemonRunner.run(config: config, logger: logger)
         } catch let e as ConfigError {
-            // Found only once the files it names are opened (model, keys, calibration).
+            // Found only at start: the files it names are opened (model, keys, calibration) and
+            // the connection cap is weighed against the process's descriptor limit.
             throw ExitStatus.configError(e)
         } catch let e as DaemonStopError {
             logger.critical("ttad exiting: \(e)")
