@@ -1,5 +1,8 @@
 import ArgumentParser
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import Logging
 import TTADDaemon
 import TTADEngine
@@ -16,11 +19,14 @@ struct RunCommand: AsyncParsableCommand {
 
     func run() async throws {
         BLASCoreSelection.reexecIfFasterKernelsAvailable()
+        // A file-size limit (systemd's LimitFSIZE=, a quota) must fail the SQLite write, which the
+        // checkpointer survives and reports, instead of killing the daemon with SIGXFSZ mid-run.
+        signal(SIGXFSZ, SIG_IGN)
         let config: DaemonConfig
         do {
             config = try options.load()
         } catch let e as ConfigError {
-            throw ValidationError(e.description)
+            throw ExitStatus.configError(e)
         }
         let level = Logger.Level(rawValue: logLevel ?? config.daemon.logLevel) ?? .info
         LoggingSystem.bootstrap { label in
@@ -32,15 +38,22 @@ struct RunCommand: AsyncParsableCommand {
         logger.info("OpenBLAS kernels: \(BLAS.coreName), \(config.daemon.blasThreads) thread(s)")
         do {
             try await DaemonRunner.run(config: config, logger: logger)
+        } catch let e as ConfigError {
+            // Found only at start: the files it names are opened (model, keys, calibration) and
+            // the connection cap is weighed against the process's descriptor limit.
+            throw ExitStatus.configError(e)
         } catch let e as DaemonStopError where e.threadsStillRunning {
             // Exit handlers (OpenBLAS's among them) would free memory the busy thread is using:
             // end the process now, still with the documented status.
             logger.critical("ttad exiting: \(e)")
             fflush(nil)
-            _exit(1)
+            _exit(ExitStatus.forStop(e.outcome))
+        } catch let e as DaemonStopError {
+            logger.critical("ttad exiting: \(e)")
+            throw ExitCode(ExitStatus.forStop(e.outcome))
         } catch {
             logger.critical("ttad exiting: \(error)")
-            throw ExitCode(1)
+            throw ExitCode(ExitStatus.failure)
         }
     }
 }
@@ -59,7 +72,7 @@ struct CheckConfigCommand: AsyncParsableCommand {
             print(ConfigCheck.describe(c))
             print("ok: \(options.config)")
         } catch let e as ConfigError {
-            throw ValidationError(e.description)
+            throw ExitStatus.configError(e)
         }
     }
 }

@@ -68,6 +68,9 @@ final class ConfigLoaderTests: XCTestCase {
         enabled = false
         host = "0.0.0.0"
         port = 0
+        max_connections = 9
+        header_timeout_s = 1.5
+        idle_timeout_s = 12
         [state]
         checkpoint_every_samples = 100
         checkpoint_every_s = 2.5
@@ -89,6 +92,7 @@ final class ConfigLoaderTests: XCTestCase {
         XCTAssertEqual(c.classifier.classNames, "/base/names.txt")
         XCTAssertEqual(c.classifier.outlierThreshold, 0.7)
         XCTAssertEqual(c.state.checkpointEverySeconds, 2.5)
+        XCTAssertEqual(c.metrics.connectionLimits, HTTPConnectionLimits(maxConnections: 9, headerTimeoutSeconds: 1.5, idleTimeoutSeconds: 12))
         XCTAssertEqual(c.curve.allowedClientsDirectory, "/base/curve/clients")
         // The printed effective configuration parses back to the same configuration.
         let again = try ConfigLoader.parse(ConfigCheck.describe(c), baseDirectory: "/elsewhere")
@@ -108,6 +112,8 @@ final class ConfigLoaderTests: XCTestCase {
         assertError(minimal + "\n[ingest]\nqueue_capacity = \"big\"\n", key: "ingest.queue_capacity", contains: "expected an integer")
         assertError(minimal + "\n[ingest]\nqueue_capacity = 0\n", key: "ingest.queue_capacity", contains: "≥ 1")
         assertError(minimal + "\n[ingest]\npattern = \"req\"\n", key: "ingest.pattern", contains: "\"pull\"")
+        assertError(minimal + "\n[metrics]\nmax_connections = 0\n", key: "metrics.max_connections", contains: "≥ 1")
+        assertError(minimal + "\n[metrics]\nheader_timeout_s = 0\n", key: "metrics.header_timeout_s", contains: "> 0")
         assertError(minimal + "\n[ingest]\nendpoints = [\"localhost:5\"]\n", key: "ingest.endpoints[0]", contains: "not a ZeroMQ endpoint")
         assertError(minimal + "\n[ingest]\nendpoints = [3]\n", key: "ingest.endpoints[0]", contains: "expected a string")
         assertError(minimal + "\n[ingest]\nendpoints = []\n", key: "ingest.endpoints", contains: "at least one")

@@ -119,7 +119,7 @@ final class DaemonProcessTests: XCTestCase {
         try "[ingest]\nqueue_capacity = -1\n".write(toFile: bad, atomically: true, encoding: .utf8)
         let fail = try RunningProcess(exe, ["check-config", "--config", bad], environment: [:])
         XCTAssertTrue(fail.wait(timeout: 10))
-        XCTAssertNotEqual(fail.process.terminationStatus, 0)
+        XCTAssertEqual(fail.process.terminationStatus, 78)
         XCTAssertTrue(fail.stderr.contains("ingest.queue_capacity"), fail.stderr)
     }
 }

@@ -20,7 +20,7 @@ final class DaemonStateTests: XCTestCase {
                 try client.sendEmbedding(stream: "r", seq: UInt64(seq), values: TestDaemonEnvironment.embedding(forClass: 0))
             }
             XCTAssertEqual(try client.receive(count: 10).compactMap(\.prediction).count, 10)
-            XCTAssertTrue(daemon.stop(reason: "test restart"))
+            XCTAssertEqual(daemon.stop(reason: "test restart"), .clean)
         }
         let daemon = env.makeDaemon()
         try daemon.start()
@@ -54,7 +54,7 @@ final class DaemonStateTests: XCTestCase {
         let client = try TestClient(ingest: daemon.endpoints.ingest[0], publish: daemon.endpoints.publish[0])
         try client.waitUntilConnected()
         let probes = client.probesSent
-        XCTAssertTrue(daemon.stop(reason: "test"))
+        XCTAssertEqual(daemon.stop(reason: "test"), .clean)
         var opts = StateStoreOptions()
         opts.exclusiveLock = true
         let (store, outcome) = try StateStore.open(directory: env.config.daemon.stateDirectory,

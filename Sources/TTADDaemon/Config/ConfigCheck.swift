@@ -61,7 +61,10 @@ public enum ConfigCheck {
                              ("outlier_quantile", d(c.classifier.outlierQuantile))])
         table("model", [("folder", s(c.model.folder)), ("class_names", a(c.model.classNames)),
                         ("class_names_file", c.model.classNamesFile.map(s)), ("prompt_template", s(c.model.promptTemplate))])
-        table("metrics", [("enabled", "\(c.metrics.enabled)"), ("host", s(c.metrics.host)), ("port", "\(c.metrics.port)")])
+        table("metrics", [("enabled", "\(c.metrics.enabled)"), ("host", s(c.metrics.host)), ("port", "\(c.metrics.port)"),
+                          ("max_connections", "\(c.metrics.maxConnections)"),
+                          ("header_timeout_s", d(c.metrics.headerTimeoutSeconds)),
+                          ("idle_timeout_s", d(c.metrics.idleTimeoutSeconds))])
         table("state", [("checkpoint_every_samples", "\(c.state.checkpointEverySamples)"),
                         ("checkpoint_every_s", d(c.state.checkpointEverySeconds)),
                         ("keep_checkpoints", "\(c.state.keepCheckpoints)")])

@@ -99,6 +99,9 @@ public enum ConfigLoader {
             if let v = try t.bool("enabled") { c.metrics.enabled = v }
             if let v = try t.string("host") { c.metrics.host = v }
             if let v = try t.int("port", min: 0, max: 65_535) { c.metrics.port = v }
+            if let v = try t.int("max_connections", min: 1, max: 65_536) { c.metrics.maxConnections = v }
+            if let v = try t.double("header_timeout_s", min: 0, max: 3600, exclusiveMin: true) { c.metrics.headerTimeoutSeconds = v }
+            if let v = try t.double("idle_timeout_s", min: 0, max: 86_400, exclusiveMin: true) { c.metrics.idleTimeoutSeconds = v }
             try t.rejectUnknownKeys()
         }
         if var t = try root.subtable("state") {

@@ -152,6 +152,19 @@ public struct MetricsSection: Sendable, Equatable {
     public var enabled: Bool = true
     public var host: String = "127.0.0.1"
     public var port: Int = 7757
+    /// A scraper and a probe need a few connections; the cap keeps idle clients from using up
+    /// the descriptors ZeroMQ and SQLite need (the unit's LimitNOFILE is 4096).
+    public var maxConnections: Int = 64
+    /// Time a new connection has to deliver its first complete request.
+    public var headerTimeoutSeconds: Double = 5
+    /// Time a connection may stay silent after a response; above common scrape intervals (15 s)
+    /// so a scraper's keep-alive connection is reused.
+    public var idleTimeoutSeconds: Double = 30
+
+    public var connectionLimits: HTTPConnectionLimits {
+        HTTPConnectionLimits(maxConnections: maxConnections, headerTimeoutSeconds: headerTimeoutSeconds,
+                             idleTimeoutSeconds: idleTimeoutSeconds)
+    }
     public init() {}
 }
 

@@ -9,6 +9,7 @@ public final class HealthState: @unchecked Sendable {
     private var isReady = false
     private var lastBeat = ProcessInfo.processInfo.systemUptime
     private var stoppingReason: String?
+    private var checkpointFailing = false
     /// A loop silent for longer than this is reported unhealthy.
     public let stallSeconds: Double
 
@@ -22,6 +23,12 @@ public final class HealthState: @unchecked Sendable {
 
     public func setStopping(_ reason: String) {
         lock.lock(); stoppingReason = reason; isReady = false; lock.unlock()
+    }
+
+    /// The last checkpoint attempt failed (true) or succeeded (false). Still healthy: predictions
+    /// go on, and a restart would not fix a full disk; but the probe's text says so.
+    public func setCheckpointFailing(_ failing: Bool) {
+        lock.lock(); checkpointFailing = failing; lock.unlock()
     }
 
     public func beat() {
@@ -42,7 +49,8 @@ public final class HealthState: @unchecked Sendable {
         if silent > stallSeconds {
             return (false, "processing loop silent for \(String(format: "%.1f", silent)) s")
         }
-        if let r = stoppingReason { return (true, "stopping: \(r)") }
-        return (true, "ok")
+        let state = checkpointFailing ? "; state not saved: the last checkpoint failed" : ""
+        if let r = stoppingReason { return (true, "stopping: \(r)" + state) }
+        return (true, "ok" + state)
     }
 }

@@ -54,6 +54,7 @@ public final class DaemonMetrics: Sendable {
     public let checkpointFailures: Counter
     public let checkpointDuration: Histogram<Double>
     public let lastCheckpointTimestamp: Gauge
+    public let checkpointFailing: Gauge
     public let zapAllowed: Counter
     public let zapDenied: Counter
     public let startTime: Gauge
@@ -78,6 +79,9 @@ public final class DaemonMetrics: Sendable {
     public let adaptationLagSeconds: Gauge
     public let adaptationLabelCorrelation: Gauge
     public let promptVersion: Gauge
+    public let httpConnectionsOpen: Gauge
+    public let httpConnectionsRefused: Counter
+    public let httpConnectionsTimedOut: [HTTPConnectionTimeout: Counter]
 
     public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry(),
                 version: String, mode: String) {
@@ -116,6 +120,7 @@ public final class DaemonMetrics: Sendable {
         checkpointFailures = r.makeCounter(descriptor: desc("ttad_checkpoint_failures_total", "State checkpoints that failed."))
         checkpointDuration = r.makeValueHistogram(descriptor: desc("ttad_checkpoint_duration_seconds", "Time to write one checkpoint transaction."), buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5])
         lastCheckpointTimestamp = r.makeGauge(descriptor: desc("ttad_checkpoint_last_success_timestamp_seconds", "Unix time of the last successful checkpoint."))
+        checkpointFailing = r.makeGauge(descriptor: desc("ttad_checkpoint_failing", "1 while the last checkpoint attempt failed (state is no longer being saved: disk full, read-only state directory); 0 after a success."))
         zapAllowed = r.makeCounter(descriptor: desc("ttad_curve_auth_total", "CURVE handshakes decided by the ZAP handler."), labels: [("result", "allowed")])
         zapDenied = r.makeCounter(descriptor: desc("ttad_curve_auth_total", "CURVE handshakes decided by the ZAP handler."), labels: [("result", "denied")])
         startTime = r.makeGauge(descriptor: desc("ttad_start_time_seconds", "Unix time the daemon started."))
@@ -149,6 +154,13 @@ public final class DaemonMetrics: Sendable {
         adaptationLagSeconds = r.makeGauge(descriptor: desc("ttad_adaptation_lag_seconds", "Live mode: how long the oldest sample waiting for the adaptation worker has waited (0 when none waits); grows while the worker is stuck in a long step."))
         adaptationLabelCorrelation = r.makeGauge(descriptor: desc("ttad_adaptation_label_correlation", "Excess of equal neighbouring frozen predictions over chance in the label gate's window (about 0 for an exchangeable stream); NaN until the window is full."))
         promptVersion = r.makeGauge(descriptor: desc("ttad_prompt_version", "Version of the adapted parameters predictions are made with (0: the source model)."))
+        httpConnectionsOpen = r.makeGauge(descriptor: desc("ttad_http_connections_open", "Connections open on the metrics port."))
+        httpConnectionsRefused = r.makeCounter(descriptor: desc("ttad_http_connections_refused_total", "Metrics-port connections closed on accept because metrics.max_connections were open."), labels: [("reason", "max_connections")])
+        var timeouts: [HTTPConnectionTimeout: Counter] = [:]
+        for t in HTTPConnectionTimeout.allCases {
+            timeouts[t] = r.makeCounter(descriptor: desc("ttad_http_connections_timed_out_total", "Metrics-port connections the daemon closed for silence: header (no complete first request within metrics.header_timeout_s), idle (no new request within metrics.idle_timeout_s)."), labels: [("timeout", t.rawValue)])
+        }
+        httpConnectionsTimedOut = timeouts
     }
 
     public func exposition() -> [UInt8] { registry.emitToBuffer() }

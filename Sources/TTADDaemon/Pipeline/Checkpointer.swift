@@ -18,7 +18,9 @@ struct RestoredState {
 /// Writes the daemon's state into the store and reads it back at start.
 ///
 /// A failed checkpoint is logged and counted, never fatal: the daemon keeps predicting and the
-/// previous checkpoint stays intact (each write is one transaction).
+/// previous checkpoint stays intact (each write is one transaction). `ttad_checkpoint_failing`
+/// stays 1 (and /healthz's text says so) until a later attempt succeeds, since the failures
+/// counter alone cannot tell an operator whether state is still not being saved.
 final class Checkpointer: @unchecked Sendable {
     static let sequenceSection = "sequence"
     static let countersSection = "counters"
@@ -28,11 +30,13 @@ final class Checkpointer: @unchecked Sendable {
 
     let store: StateStore
     private let metrics: DaemonMetrics
+    private let health: HealthState
     private let logger: Logger
 
-    init(store: StateStore, metrics: DaemonMetrics, logger: Logger) {
+    init(store: StateStore, metrics: DaemonMetrics, health: HealthState, logger: Logger) {
         self.store = store
         self.metrics = metrics
+        self.health = health
         self.logger = logger
     }
 
@@ -79,9 +83,13 @@ final class Checkpointer: @unchecked Sendable {
             metrics.checkpoints.increment()
             metrics.checkpointDuration.record(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9)
             metrics.lastCheckpointTimestamp.set(Date().timeIntervalSince1970)
+            health.setCheckpointFailing(false)
+            metrics.checkpointFailing.set(0.0)
             return info
         } catch {
             metrics.checkpointFailures.increment()
+            health.setCheckpointFailing(true)
+            metrics.checkpointFailing.set(1.0)
             logger.error("checkpoint failed (previous checkpoint kept): \(error)")
             return nil
         }

@@ -75,7 +75,7 @@ public final class Daemon: @unchecked Sendable {
                                                    fingerprint: try FingerprintMaker.make(config: config),
                                                    logger: logger, options: storeOptions)
         openOutcome = outcome
-        let checkpointer = Checkpointer(store: store, metrics: metrics, logger: logger)
+        let checkpointer = Checkpointer(store: store, metrics: metrics, health: health, logger: logger)
         var restored = checkpointer.restore()
         restoredCheckpoint = restored.fromCheckpoint
         restored.counters.restarts += restored.fromCheckpoint == nil ? 0 : 1
@@ -146,18 +146,18 @@ public final class Daemon: @unchecked Sendable {
         notifier.ready(status: "processing; ingest \(endpoints.ingest.joined(separator: ",")), publish \(endpoints.publish.joined(separator: ","))")
     }
 
-    /// Graceful stop: stop reading input, drain the queue, write the final checkpoint, flush the
-    /// outputs, close the sockets. Bounded by `daemon.shutdown_timeout_s`. Returns false if
-    /// something had to be abandoned.
     /// Set by `stop` when the processing loop or the adaptation worker was still busy when the
     /// shutdown budget ran out: the process must then end without running exit handlers (which
     /// would free what those threads still use); `ttad run` does that (`_exit`).
     public private(set) var threadsStillRunning = false
 
+    /// Graceful stop: stop reading input, drain the queue, write the final checkpoint, flush the
+    /// outputs, close the sockets. Bounded by `daemon.shutdown_timeout_s`. Says whether something
+    /// had to be abandoned, and whether that was the state itself.
     @discardableResult
-    public func stop(reason: String) -> Bool {
+    public func stop(reason: String) -> StopOutcome {
         lifecycleLock.lock(); defer { lifecycleLock.unlock() }
-        guard running, !stopped else { return true }
+        guard running, !stopped else { return .clean }
         stopped = true
         let deadline = config.daemon.shutdownTimeoutSeconds
         notifier.stopping(status: "stopping: \(reason)")
@@ -165,6 +165,7 @@ public final class Daemon: @unchecked Sendable {
         metrics.ready.set(0.0)
         logger.info("stopping", metadata: ["reason": "\(reason)"])
         var clean = true
+        var stateSaved = true
         io?.stopIngest()
         ingestQueue?.close()
         if let p = pipeline, !p.join(timeout: deadline * 0.7) {
@@ -173,6 +174,7 @@ public final class Daemon: @unchecked Sendable {
             // checkpoint stands; the process must end without touching that state.
             logger.error("processing loop still busy past the shutdown budget: final checkpoint skipped, the last periodic checkpoint stands")
             clean = false
+            stateSaved = false
             threadsStillRunning = true
         } else if let p = pipeline {
             if p.workerStillRunning {
@@ -186,6 +188,7 @@ public final class Daemon: @unchecked Sendable {
                 logger.info("final checkpoint written", metadata: ["samples": "\(info.samplesProcessed)"])
             } else {
                 clean = false
+                stateSaved = false
             }
             let detail = [JSONMember("reason", .string(reason)),
                           JSONMember("samples_processed", .int(counters.samplesProcessed))]
@@ -210,7 +213,7 @@ public final class Daemon: @unchecked Sendable {
         context?.terminate()
         running = false
         logger.info("stopped", metadata: ["clean": "\(clean)"])
-        return clean
+        return !stateSaved ? .stateNotSaved : (clean ? .clean : .incomplete)
     }
 
     private func loadCurve() throws -> IOThread.CurveSetup? {
@@ -218,11 +221,19 @@ public final class Daemon: @unchecked Sendable {
         guard ZMQContext.has("curve") else {
             throw ConfigError(key: "curve.enabled", "this libzmq was built without CURVE support")
         }
-        let cert = try ZMQCertificate.load(path: config.curve.serverSecretKeyFile)
+        // File errors become ConfigErrors naming the key, as in `check-config`: `ttad run` exits
+        // 78 (EX_CONFIG) for them, and systemd does not restart into the same missing file.
+        let cert: ZMQCertificate
+        do { cert = try ZMQCertificate.load(path: config.curve.serverSecretKeyFile) } catch {
+            throw ConfigError(key: "curve.server_secret_key_file", "\(error)")
+        }
         guard let secret = cert.secretKey else {
             throw ConfigError(key: "curve.server_secret_key_file", "\(config.curve.serverSecretKeyFile) holds no secret-key")
         }
-        let allowed = try ZAPAuthenticator.loadAllowList(directory: config.curve.allowedClientsDirectory)
+        let allowed: Set<[UInt8]>
+        do { allowed = try ZAPAuthenticator.loadAllowList(directory: config.curve.allowedClientsDirectory) } catch {
+            throw ConfigError(key: "curve.allowed_clients_directory", "\(error)")
+        }
         if allowed.isEmpty {
             logger.warning("CURVE allow-list is empty: no client can connect", metadata: ["directory": "\(config.curve.allowedClientsDirectory)"])
         }

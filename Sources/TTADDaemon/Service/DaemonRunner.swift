@@ -7,6 +7,7 @@ import ServiceLifecycle
 /// `ttad run`: the daemon, the metrics port and the signal handling, as one ServiceGroup.
 public enum DaemonRunner {
     public static func run(config: DaemonConfig, logger: Logger) async throws {
+        try DescriptorBudget.check(config.metrics)
         let registry = PrometheusCollectorRegistry()
         // Library metrics (swift-metrics API) land in the same registry as ours.
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
@@ -19,7 +20,7 @@ public enum DaemonRunner {
         ]
         if config.metrics.enabled {
             let app = MetricsServer.makeApplication(
-                host: config.metrics.host, port: config.metrics.port, metrics: metrics, health: daemon.health,
+                host: config.metrics.host, port: config.metrics.port, limits: config.metrics.connectionLimits, metrics: metrics, health: daemon.health,
                 logger: logger, onRunning: { port in
                     logger.info("metrics port listening", metadata: ["address": "\(config.metrics.host):\(port)"])
                     readiness.partReady()

@@ -27,20 +27,32 @@ public struct DaemonService: Service {
         } onGracefulShutdown: {
             signal.open()
         }
-        let clean = await offload { daemon.stop(reason: "graceful shutdown signal") }
-        if !clean {
-            throw DaemonStopError(threadsStillRunning: daemon.threadsStillRunning)
+        let outcome = await offload { daemon.stop(reason: "graceful shutdown signal") }
+        if outcome != .clean {
+            throw DaemonStopError(outcome: outcome, threadsStillRunning: daemon.threadsStillRunning)
         }
     }
 }
 
+/// A graceful stop that did not end clean; `ttad run` turns the outcome into its exit status.
 public struct DaemonStopError: Error, CustomStringConvertible {
+    public let outcome: StopOutcome
     /// A thread was still busy when the budget ran out: the process must end at once, without
     /// exit handlers.
-    public var threadsStillRunning: Bool
+    public var threadsStillRunning = false
+
+    public init(outcome: StopOutcome, threadsStillRunning: Bool = false) {
+        self.outcome = outcome
+        self.threadsStillRunning = threadsStillRunning
+    }
+
     public var description: String {
-        threadsStillRunning ? "shutdown was not clean: a thread was still busy past daemon.shutdown_timeout_s (see the log)"
-            : "shutdown was not clean (see the log)"
+        let busy = threadsStillRunning ? "; a thread was still busy past daemon.shutdown_timeout_s" : ""
+        switch outcome {
+        case .clean: return "shutdown was clean"
+        case .stateNotSaved: return "the final checkpoint could not be written\(busy): state since the last successful checkpoint is lost (see the log)"
+        case .incomplete: return "shutdown was not clean\(busy) (see the log)"
+        }
     }
 }
 
