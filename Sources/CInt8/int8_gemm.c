@@ -38,17 +38,29 @@ int ttad_i8_path_available(int path) {
 
 int ttad_i8_best_path(void) {
     static int best = 0;
-    if (best == 0) {
-        int b = TTAD_I8_PORTABLE;
+    int b = __atomic_load_n(&best, __ATOMIC_RELAXED);
+    if (b == 0) {
+        b = TTAD_I8_PORTABLE;
         if (ttad_i8_path_available(TTAD_I8_AVX2)) b = TTAD_I8_AVX2;
         if (ttad_i8_path_available(TTAD_I8_AVX512VNNI)) b = TTAD_I8_AVX512VNNI;
-        best = b;   // idempotent: a race writes the same value
+        __atomic_store_n(&best, b, __ATOMIC_RELAXED);   // idempotent: a race stores the same value
     }
-    return best;
+    return b;
+}
+
+static int forced_path = TTAD_I8_AUTO;
+
+void ttad_i8_set_auto_path(int path) {
+    __atomic_store_n(&forced_path, ttad_i8_path_available(path) ? path : TTAD_I8_AUTO, __ATOMIC_RELAXED);
+}
+
+int ttad_i8_auto_path(void) {
+    const int f = __atomic_load_n(&forced_path, __ATOMIC_RELAXED);
+    return f != TTAD_I8_AUTO ? f : ttad_i8_best_path();
 }
 
 static int resolve(int path) {
-    if (path == TTAD_I8_AUTO || !ttad_i8_path_available(path)) return ttad_i8_best_path();
+    if (path == TTAD_I8_AUTO || !ttad_i8_path_available(path)) return ttad_i8_auto_path();
     return path;
 }
 
@@ -297,12 +309,56 @@ static void finish_tile(const epilogue_t *e, const int32_t *tile, int row0, int 
     }
 }
 
+#ifdef TTAD_X86
+// The float epilogue 16 (AVX-512) or 8 (AVX2) columns at a time, with exactly the scalar
+// loop's operations in its order (no fused multiply-add), so every path gives the same floats.
+VNNI_TARGET static void finish_tile_avx512(const epilogue_t *e, const int32_t *tile, int row0, int mr, int col0,
+                                           int cols, const int32_t *colsum, int offset) {
+    for (int i = 0; i < mr; i++) {
+        float *out = e->y + (size_t)(row0 + i) * e->ldy + col0;
+        const __m512 s = _mm512_set1_ps(e->sa[row0 + i]);
+        for (int c = 0; c < cols; c += 16) {
+            const int left = cols - c;
+            const __mmask16 m = left >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << left) - 1);
+            __m512i t = _mm512_maskz_loadu_epi32(m, tile + i * 64 + c);
+            if (offset) t = _mm512_sub_epi32(t, _mm512_slli_epi32(_mm512_maskz_loadu_epi32(m, colsum + col0 + c), 7));
+            __m512 v = _mm512_mul_ps(_mm512_cvtepi32_ps(t), _mm512_mul_ps(s, _mm512_maskz_loadu_ps(m, e->sw + col0 + c)));
+            if (e->bias) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(m, e->bias + col0 + c));
+            if (e->accumulate) v = _mm512_add_ps(_mm512_maskz_loadu_ps(m, out + c), v);
+            _mm512_mask_storeu_ps(out + c, m, v);
+        }
+    }
+}
+
+AVX2_TARGET static void finish_tile_avx2(const epilogue_t *e, const int32_t *tile, int row0, int mr, int col0,
+                                         int cols, const int32_t *colsum, int offset) {
+    const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    for (int i = 0; i < mr; i++) {
+        float *out = e->y + (size_t)(row0 + i) * e->ldy + col0;
+        const __m256 s = _mm256_set1_ps(e->sa[row0 + i]);
+        for (int c = 0; c < cols; c += 8) {
+            const __m256i m = _mm256_cmpgt_epi32(_mm256_set1_epi32(cols - c), lane);
+            __m256i t = _mm256_maskload_epi32(tile + i * 64 + c, m);
+            if (offset) t = _mm256_sub_epi32(t, _mm256_slli_epi32(_mm256_maskload_epi32(colsum + col0 + c, m), 7));
+            __m256 v = _mm256_mul_ps(_mm256_cvtepi32_ps(t), _mm256_mul_ps(s, _mm256_maskload_ps(e->sw + col0 + c, m)));
+            if (e->bias) v = _mm256_add_ps(v, _mm256_maskload_ps(e->bias + col0 + c, m));
+            if (e->accumulate) v = _mm256_add_ps(_mm256_maskload_ps(out + c, m), v);
+            _mm256_maskstore_ps(out + c, m, v);
+        }
+    }
+}
+#endif
+
+typedef void (*finish_fn)(const epilogue_t *, const int32_t *, int, int, int, int, const int32_t *, int);
+
 static void gemm(int path, const int8_t *qa, int lda, int m, const int8_t *packed, const int32_t *colsum, int n, int k,
                  int block_begin, int block_end, const epilogue_t *e) {
     path = resolve(path);
     kernel_fn kernel = kernel_portable;
+    finish_fn finish = finish_tile;
     int mr_max = 4, nb_max = 1, offset = 0;
 #ifdef TTAD_X86
+    if (!e->c) finish = path == TTAD_I8_AVX512VNNI ? finish_tile_avx512 : path == TTAD_I8_AVX2 ? finish_tile_avx2 : finish_tile;
     if (path == TTAD_I8_AVX512VNNI) {
         kernel = kernel_vnni;
         mr_max = VNNI_MR;
@@ -334,7 +390,7 @@ static void gemm(int path, const int8_t *qa, int lda, int m, const int8_t *packe
             for (int r = r0; r < r1; r += mr_max) {
                 const int mr = r + mr_max <= r1 ? mr_max : r1 - r;
                 kernel(qa + (size_t)r * lda, lda, mr, packed + b * bstride, bstride, nb, k4, tile);
-                finish_tile(e, tile, r, mr, col0, cols, colsum, offset);
+                finish(e, tile, r, mr, col0, cols, colsum, offset);
             }
         }
     }

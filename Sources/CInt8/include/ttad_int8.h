@@ -25,8 +25,13 @@ enum {
 
 /// Whether `path` can run on this CPU (PORTABLE always can; AUTO resolves first).
 int ttad_i8_path_available(int path);
-/// The path AUTO resolves to on this CPU.
+/// The best path this CPU supports.
 int ttad_i8_best_path(void);
+/// Makes AUTO resolve to `path` (benchmarks: e.g. the AVX2 kernels on an AVX-512 machine);
+/// AUTO or a path this CPU lacks restores the best path. Process-global.
+void ttad_i8_set_auto_path(int path);
+/// The path AUTO resolves to now.
+int ttad_i8_auto_path(void);
 
 /// Bytes of the packed weight buffer for `n` outputs and `k` inputs.
 int64_t ttad_i8_packed_size(int n, int k);

@@ -26,16 +26,29 @@ public final class Int8Linear: @unchecked Sendable {
     public enum Path: Int32, Sendable, CaseIterable, CustomStringConvertible {
         case auto = 0, portable = 1, avx2 = 2, avx512VNNI = 3
         public var isAvailable: Bool { ttad_i8_path_available(rawValue) != 0 }
-        /// What `auto` runs on this CPU.
+        /// The fastest path this CPU supports.
         public static var best: Path { Path(rawValue: ttad_i8_best_path()) ?? .portable }
-        public var description: String {
+        /// What `auto` runs: `best`, unless set to another available path (benchmarks, e.g. the
+        /// AVX2 kernels on an AVX-512 machine). Setting `auto` or an unavailable path restores
+        /// `best`. Process-global.
+        public static var autoResolved: Path {
+            get { Path(rawValue: ttad_i8_auto_path()) ?? .portable }
+            set { ttad_i8_set_auto_path(newValue.rawValue) }
+        }
+        /// The name used on command lines and in reports.
+        public init?(name: String) {
+            guard let p = Path.allCases.first(where: { $0.name == name }) else { return nil }
+            self = p
+        }
+        public var name: String {
             switch self {
-            case .auto: "auto (\(Path.best))"
+            case .auto: "auto"
             case .portable: "portable"
             case .avx2: "avx2"
             case .avx512VNNI: "avx512-vnni"
             }
         }
+        public var description: String { self == .auto ? "auto (\(Path.autoResolved.name))" : name }
     }
 
     /// Quantizes `weight` (`outDim × inDim` floats, row-major) per output channel.
@@ -88,16 +101,34 @@ public final class Int8Linear: @unchecked Sendable {
         ttad_i8_quantize_rows(x, Int32(rows), Int32(inDim), Int32(ldx ?? inDim), q, rowScales)
         let blocks = (outDim + 15) / 16
         let workers = max(1, min(threads ?? BLAS.threadCount, blocks))
-        let ldy = Int32(ldy ?? outDim)
-        let w = packed.assumingMemoryBound(to: Int8.self)
-        let b = bias.map { UnsafePointer($0.pointer) }
-        let run = { (part: Int) in
-            let begin = blocks * part / workers, end = blocks * (part + 1) / workers
-            ttad_i8_gemm_f32(path.rawValue, q, Int32(stride), rowScales, Int32(rows), w, self.weightScales.pointer,
-                             self.columnSums, Int32(self.outDim), Int32(self.inDim), b, Int32(begin), Int32(end),
-                             y, ldy, accumulate ? 1 : 0)
-        }
+        let job = Job(layer: self, q: q, stride: Int32(stride), rowScales: rowScales, rows: Int32(rows),
+                      bias: bias.map { UnsafePointer($0.pointer) }, blocks: blocks, workers: workers,
+                      y: y, ldy: Int32(ldy ?? outDim), accumulate: accumulate ? 1 : 0, path: path.rawValue)
+        let run: @Sendable (Int) -> Void = { job.run(part: $0) }
         if workers == 1 { run(0) } else { DispatchQueue.concurrentPerform(iterations: workers, execute: run) }
+    }
+
+    /// One call's arguments, handed to the worker threads (which only read them and write
+    /// disjoint column ranges of `y`).
+    private struct Job: @unchecked Sendable {
+        let layer: Int8Linear
+        let q: UnsafeMutablePointer<Int8>
+        let stride: Int32
+        let rowScales: UnsafeMutablePointer<Float>
+        let rows: Int32
+        let bias: UnsafePointer<Float>?
+        let blocks: Int, workers: Int
+        let y: UnsafeMutablePointer<Float>
+        let ldy: Int32
+        let accumulate: Int32
+        let path: Int32
+
+        func run(part: Int) {
+            let begin = blocks * part / workers, end = blocks * (part + 1) / workers
+            ttad_i8_gemm_f32(path, q, stride, rowScales, rows, layer.packed.assumingMemoryBound(to: Int8.self),
+                             layer.weightScales.pointer, layer.columnSums, Int32(layer.outDim), Int32(layer.inDim), bias,
+                             Int32(begin), Int32(end), y, ldy, accumulate)
+        }
     }
 
     /// The exact int32 products `qx · qWᵀ` of already-quantized rows (row stride

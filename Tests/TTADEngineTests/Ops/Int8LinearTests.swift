@@ -93,7 +93,7 @@ final class Int8LinearTests: XCTestCase {
     }
 
     /// The stated tolerance: ‖y_int8 − y_f32‖ / ‖y_f32‖ ≤ 2 % for Gaussian inputs and weights
-    /// (measured 0.6–0.8 % here), also with a bias, strided rows and accumulation into y.
+    /// (measured 0.85 % here), also with a bias, strided rows and accumulation into y.
     static let relativeTolerance: Float = 0.02
 
     func testForwardMatchesF32LinearWithinTolerance() {
@@ -108,14 +108,15 @@ final class Int8LinearTests: XCTestCase {
         for accumulate in [false, true] {
             let expected = FloatBuffer(start), got = FloatBuffer(start)
             if accumulate {
-                Linear.forwardAccumulating(x: x.pointer, rows: m, inDim: k, weight: w.pointer, bias: b.pointer, outDim: n,
-                                           into: expected.pointer)
-                // forwardAccumulating is dense; compare it densely.
-                let dense = FloatBuffer(start)
+                // forwardAccumulating is dense: compare densely.
                 let xd = FloatBuffer(count: m * k)
                 for r in 0..<m { (xd.pointer + r * k).update(from: x.pointer + r * ldx, count: k) }
-                layer.forward(x: xd.pointer, rows: m, y: dense.pointer, accumulate: true, scratch: scratch)
-                let e = relativeError(dense.array, expected.array, reference: start)
+                let dense = Array(start[0..<(m * n)])
+                let want = FloatBuffer(dense), have = FloatBuffer(dense)
+                Linear.forwardAccumulating(x: xd.pointer, rows: m, inDim: k, weight: w.pointer, bias: b.pointer, outDim: n,
+                                           into: want.pointer)
+                layer.forward(x: xd.pointer, rows: m, y: have.pointer, accumulate: true, scratch: scratch)
+                let e = relativeError(have.array, want.array, reference: dense)
                 XCTAssertLessThan(e, Self.relativeTolerance, "accumulate: relative error \(e)")
                 print("Int8LinearTests: accumulate relative error \(e)")
             } else {
