@@ -180,8 +180,8 @@ static ALWAYS_INLINE int32_t load4(const int8_t *p) {
 }
 
 // AVX-512 VNNI: vpdpbusd multiplies unsigned by signed bytes and adds groups of four into int32
-// without saturation. Activations are made unsigned by flipping their sign bit (a + 128); the
-// caller subtracts 128 * colsum[n].
+// without saturation. Activations arrive unsigned (a + 128: the driver flips their sign bits once
+// per row chunk); the epilogue subtracts 128 * colsum[n].
 #define VNNI_TARGET __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni")))
 
 VNNI_TARGET static ALWAYS_INLINE void kernel_vnni_fixed(const int8_t *a, int lda, const int8_t *w, int64_t bstride,
@@ -189,12 +189,11 @@ VNNI_TARGET static ALWAYS_INLINE void kernel_vnni_fixed(const int8_t *a, int lda
     __m512i acc[6][4];
     for (int i = 0; i < MR; i++)
         for (int j = 0; j < NB; j++) acc[i][j] = _mm512_setzero_si512();
-    const __m512i flip = _mm512_set1_epi8((char)0x80);
     for (int g = 0; g < k4; g++) {
         __m512i wv[4];
         for (int j = 0; j < NB; j++) wv[j] = _mm512_loadu_si512((const void *)(w + j * bstride + (int64_t)g * 64));
         for (int i = 0; i < MR; i++) {
-            const __m512i av = _mm512_xor_si512(_mm512_set1_epi32(load4(a + (size_t)i * lda + 4 * g)), flip);
+            const __m512i av = _mm512_set1_epi32(load4(a + (size_t)i * lda + 4 * g));
             for (int j = 0; j < NB; j++) acc[i][j] = _mm512_dpbusd_epi32(acc[i][j], av, wv[j]);
         }
     }
@@ -380,8 +379,20 @@ static void gemm(int path, const int8_t *qa, int lda, int m, const int8_t *packe
     chunk = chunk / mr_max * mr_max;
     if (chunk < mr_max) chunk = mr_max;
     int32_t tile[6 * 64] __attribute__((aligned(64)));
+    // The VNNI kernel reads a + 128: one flipped copy of each row chunk, made here.
+    uint8_t *flipped = NULL;
+    if (offset) {
+        flipped = aligned_alloc(64, (size_t)(chunk < m ? chunk : m) * lda + 64);
+        if (!flipped) abort();
+    }
     for (int r0 = 0; r0 < m; r0 += chunk) {
         const int r1 = r0 + chunk < m ? r0 + chunk : m;
+        const int8_t *rows = qa + (size_t)r0 * lda;
+        if (flipped) {
+            const size_t bytes = (size_t)(r1 - r0) * lda;
+            for (size_t i = 0; i < bytes; i++) flipped[i] = (uint8_t)qa[(size_t)r0 * lda + i] ^ 0x80u;
+            rows = (const int8_t *)flipped;
+        }
         for (int b = block_begin; b < block_end; b += nb_max) {
             const int nb = b + nb_max <= block_end ? nb_max : block_end - b;
             const int col0 = b * 16;
@@ -389,11 +400,12 @@ static void gemm(int path, const int8_t *qa, int lda, int m, const int8_t *packe
             if (col0 + cols > n) cols = n - col0;
             for (int r = r0; r < r1; r += mr_max) {
                 const int mr = r + mr_max <= r1 ? mr_max : r1 - r;
-                kernel(qa + (size_t)r * lda, lda, mr, packed + b * bstride, bstride, nb, k4, tile);
+                kernel(rows + (size_t)(r - r0) * lda, lda, mr, packed + b * bstride, bstride, nb, k4, tile);
                 finish(e, tile, r, mr, col0, cols, colsum, offset);
             }
         }
     }
+    free(flipped);
 }
 
 void ttad_i8_gemm_s32(int path, const int8_t *qa, int lda, int m, const int8_t *packed, const int32_t *colsum, int n,
