@@ -382,7 +382,8 @@ static void gemm(int path, const int8_t *qa, int lda, int m, const int8_t *packe
     // The VNNI kernel reads a + 128: one flipped copy of each row chunk, made here.
     uint8_t *flipped = NULL;
     if (offset) {
-        flipped = aligned_alloc(64, (size_t)(chunk < m ? chunk : m) * lda + 64);
+        // aligned_alloc wants a multiple of the alignment (lda is a multiple of 4 only).
+        flipped = aligned_alloc(64, ((size_t)(chunk < m ? chunk : m) * lda + 63) / 64 * 64);
         if (!flipped) abort();
     }
     for (int r0 = 0; r0 < m; r0 += chunk) {
