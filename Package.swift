@@ -43,8 +43,14 @@ let package = Package(
         .systemLibrary(name: "CTurboJPEG", pkgConfig: "libturbojpeg", providers: [.apt(["libturbojpeg0-dev"])]),
         .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
 
+        // Int8 GEMM kernels for the reduced-precision image tower: portable C, AVX2 and
+        // AVX-512 VNNI chosen at run time (per-function target attributes, so the target builds
+        // for any x86-64 or aarch64 CPU). -O2 even in debug builds: the kernels' register tiles
+        // need it, and the tests that run them would otherwise crawl.
+        .target(name: "CInt8", cSettings: [.unsafeFlags(["-O2"])]),
+
         // Engine: tensors, BLAS-backed ops, weight files. Knows nothing of models or sockets.
-        .target(name: "TTADEngine", dependencies: ["COpenBLAS"], swiftSettings: numericSettings),
+        .target(name: "TTADEngine", dependencies: ["COpenBLAS", "CInt8"], swiftSettings: numericSettings),
         // Models built on the engine: the frozen embedding classifier, CLIP's tokenizer, image
         // preprocessing, and the CLIP towers with their training (backward) path.
         .target(name: "TTADModel", dependencies: ["TTADEngine", "CTurboJPEG", "CPNG"], swiftSettings: numericSettings),

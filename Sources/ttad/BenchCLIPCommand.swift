@@ -18,6 +18,15 @@ struct BenchCLIPCommand: ParsableCommand {
     @Option(help: "OpenBLAS threads.")
     var threads: Int = 1
 
+    @Option(help: "Image tower precision(s), comma-separated: f32, int8 or f32,int8 (measured side by side, with the ratio).")
+    var precision: String = "f32"
+
+    @Option(help: "Rounds of the image measurements, each timing every precision (the ratio is taken per round).")
+    var rounds: Int = 1
+
+    @Option(help: "Int8 kernels: auto (the best this CPU has), avx512-vnni, avx2 or portable.")
+    var int8Kernel: String = "auto"
+
     @Option(help: "Minimum seconds per measurement (median of the repetitions is reported).")
     var minSeconds: Double = 3
 
@@ -33,7 +42,18 @@ struct BenchCLIPCommand: ParsableCommand {
     func validate() throws {
         guard ["b32", "b16"].contains(shape) else { throw ValidationError("--shape must be b32 or b16") }
         guard threads >= 1 else { throw ValidationError("--threads must be ≥ 1") }
+        guard rounds >= 1 else { throw ValidationError("--rounds must be ≥ 1") }
+        guard !precisions.isEmpty, precisions.count == Set(precisions).count,
+              precision.split(separator: ",").allSatisfy({ CLIPPrecision(rawValue: String($0)) != nil }) else {
+            throw ValidationError("--precision must be f32, int8 or a comma-separated list of them, got \(precision)")
+        }
+        guard let kernel else { throw ValidationError("--int8-kernel must be auto, avx512-vnni, avx2 or portable, got \(int8Kernel)") }
+        guard kernel.isAvailable else { throw ValidationError("--int8-kernel \(int8Kernel): this CPU does not have it") }
     }
+
+    private var kernel: Int8Linear.Path? { Int8Linear.Path(name: int8Kernel) }
+
+    private var precisions: [CLIPPrecision] { precision.split(separator: ",").compactMap { CLIPPrecision(rawValue: String($0)) } }
 
     func run() throws {
         BLASCoreSelection.reexecIfFasterKernelsAvailable()
@@ -50,21 +70,57 @@ struct BenchCLIPCommand: ParsableCommand {
         results["sgemm_peak_gflops"] = peak
         print(String(format: "sgemm at 2048 rows of the vision block products: %.1f GFLOP/s (the peak reference)", peak))
 
-        let vision = CLIPVisionEncoder(config: config, weights: weights.vision)
+        var encoders: [(CLIPPrecision, CLIPVisionEncoder)] = []
+        for p in precisions {
+            switch p {
+            case .f32: encoders.append((p, CLIPVisionEncoder(config: config, weights: weights.vision)))
+            case .int8:
+                Int8Linear.Path.autoResolved = kernel ?? .auto
+                let t0 = DispatchTime.now().uptimeNanoseconds
+                let int8 = CLIPVisionInt8Weights(weights.vision, config: config)
+                let seconds = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
+                results["int8_kernel"] = Int8Linear.Path.autoResolved.name
+                results["int8_quantize_s"] = seconds
+                print("int8: \(Int8Linear.Path.autoResolved.name) kernels; "
+                      + String(format: "quantizing the vision block linears took %.2f s, %.1f MiB", seconds, Double(int8.byteCount) / 1048576))
+                encoders.append((p, CLIPVisionEncoder(config: config, weights: weights.vision, int8: int8)))
+            }
+        }
+        let imageFloats = encoders[0].1.imageFloatCount
         let perImage = CLIPFlops.image(config)
         results["image_gflop_per_image"] = perImage / 1e9
         var rng = SplitMix64(seed: 1)
         for batch in [1, 8] {
-            let images = FloatBuffer((0..<(batch * vision.imageFloatCount)).map { _ in rng.gaussian() })
+            let images = FloatBuffer((0..<(batch * imageFloats)).map { _ in rng.gaussian() })
             let features = FloatBuffer(count: batch * config.projectionDim)
-            let t = Self.median(minSeconds) { vision.encode(images: images.pointer, batch: batch, features: features.pointer) }
             let roof = Self.sgemmRate(config.vision, rows: batch * config.visionSequenceLength, layers: config.vision.layers, minSeconds: minSeconds)
-            let gflops = perImage * Double(batch) / t / 1e9
-            results["image_b\(batch)_per_s"] = Double(batch) / t
-            results["image_b\(batch)_gflops"] = gflops
             results["sgemm_b\(batch)_gflops"] = roof
-            print(String(format: "image batch %d: %7.2f images/s  %6.1f GFLOP/s = %3.0f%% of sgemm at these shapes (%.1f GFLOP/s), %3.0f%% of peak",
-                         batch, Double(batch) / t, gflops, 100 * gflops / roof, roof, 100 * gflops / peak))
+            // Precisions alternate within each round, and the ratio is taken per round: these
+            // VMs drift by tens of percent within minutes, the ratio within a round far less.
+            var ratios: [Double] = []
+            for round in 1...rounds {
+                var rates: [CLIPPrecision: Double] = [:]
+                for (p, vision) in encoders {
+                    let t = Self.median(minSeconds) { vision.encode(images: images.pointer, batch: batch, features: features.pointer) }
+                    let gflops = perImage * Double(batch) / t / 1e9
+                    // F32 keeps its historical keys; other precisions are suffixed; the last round is kept.
+                    let suffix = p == .f32 ? "" : "_\(p.rawValue)"
+                    results["image_b\(batch)_per_s\(suffix)"] = Double(batch) / t
+                    results["image_b\(batch)_gflops\(suffix)"] = gflops
+                    rates[p] = Double(batch) / t
+                    print("image batch \(batch) \(p.rawValue)" + (rounds > 1 ? " round \(round):" : ":")
+                          + String(format: " %7.2f images/s  %6.1f GFLOP/s = %3.0f%% of sgemm at these shapes (%.1f GFLOP/s), %3.0f%% of peak",
+                                   Double(batch) / t, gflops, 100 * gflops / roof, roof, 100 * gflops / peak))
+                }
+                if let f = rates[.f32], let q = rates[.int8] { ratios.append(q / f) }
+            }
+            if !ratios.isEmpty {
+                let median = ratios.sorted()[ratios.count / 2]
+                results["image_b\(batch)_int8_over_f32"] = median
+                results["image_b\(batch)_int8_over_f32_rounds"] = ratios
+                print("image batch \(batch): int8 / f32 = " + ratios.map { String(format: "%.2fx", $0) }.joined(separator: ", ")
+                      + (ratios.count > 1 ? String(format: " (median %.2fx)", median) : ""))
+            }
         }
 
         if !skipText {

@@ -1,5 +1,6 @@
 import XCTest
 @testable import TTADDaemon
+import TTADModel
 
 final class ConfigLoaderTests: XCTestCase {
     private let minimal = """
@@ -303,11 +304,14 @@ final class ImageModeConfigTests: XCTestCase {
         folder = "models/clip"
         class_names = ["cat", "ankle boot"]
         prompt_template = "a blurry photo of a {}."
+        precision = "int8"
         """, baseDirectory: "/etc/ttad")
         XCTAssertEqual(c.daemon.mode, .image)
         XCTAssertEqual(c.model.folder, "/etc/ttad/models/clip")
         XCTAssertEqual(c.model.classNames, ["cat", "ankle boot"])
         XCTAssertEqual(c.model.promptTemplate, "a blurry photo of a {}.")
+        XCTAssertEqual(c.model.precision, .int8)
+        XCTAssertEqual(ModelSection().precision, .f32, "F32 stays the default")
         // check-config's output parses back to the same configuration.
         let again = try ConfigLoader.parse(ConfigCheck.describe(c), baseDirectory: "/")
         XCTAssertEqual(again.model, c.model)
@@ -323,6 +327,7 @@ final class ImageModeConfigTests: XCTestCase {
             ("[daemon]\nmode = \"image\"\n[model]\nfolder = \"m\"\nclass_names = [\"a\"]\nprompt_template = \"no placeholder\"\n", "model.prompt_template"),
             ("[daemon]\nmode = \"image\"\n[model]\nfolder = \"m\"\nclass_names = [\"a\", \"a\"]\n", "model.class_names[1]"),
             ("[daemon]\nmode = \"image\"\n[model]\nfolder = \"m\"\nclass_names = [\"a\"]\nprompt = \"x\"\n", "model.prompt"),
+            ("[daemon]\nmode = \"image\"\n[model]\nfolder = \"m\"\nclass_names = [\"a\"]\nprecision = \"fp16\"\n", "model.precision"),
         ]
         for (text, key) in cases {
             XCTAssertThrowsError(try ConfigLoader.parse(text, baseDirectory: "/")) { e in

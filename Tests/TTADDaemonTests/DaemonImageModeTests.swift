@@ -68,6 +68,39 @@ final class DaemonImageModeTests: XCTestCase {
         }
     }
 
+    /// `[model] precision = "int8"`: the daemon predicts with the int8 image tower — the
+    /// probabilities an in-process int8 model gives, close to but not the F32 reference's.
+    func testInt8PrecisionPredictsWithTheInt8Tower() throws {
+        let (names, reference) = try expectedProbabilities()
+        let env = try imageEnvironment(names: names)
+        env.config.model.precision = .int8
+        let jpeg = [UInt8](try Data(contentsOf: URL(fileURLWithPath: Self.photo)))
+
+        let model = try CLIPModel(folder: Self.modelFolder, precision: .int8)
+        let classes = try ClassPromptEncoder(model: model, classNames: names, template: "{}").classEmbeddings()
+        let pixels = ImagePreprocessor(config: model.preprocessing).process(try ImageDecoder().decode(jpeg))
+        let feature = model.makeVisionEncoder().encode(images: pixels, batch: 1)
+        let norm = feature.map { Double($0) * Double($0) }.reduce(0, +).squareRoot()
+        let d = model.config.projectionDim
+        let logits = (0..<names.count).map { c in
+            Double(model.logitScale) * (0..<d).map { Double(feature[$0]) * Double(classes.matrix.storage[c * d + $0]) }.reduce(0, +) / norm
+        }
+        let m = logits.max()!, e = logits.map { Foundation.exp($0 - m) }, z = e.reduce(0, +)
+        let expected = e.map { Float($0 / z) }
+
+        let (daemon, client) = try env.startWithClient()
+        defer { daemon.stop(reason: "test") }
+        try client.send(client.encoder.encode(header: SampleHeader(id: "j", stream: "cam", seq: 0, encoding: .jpeg), payload: jpeg))
+        let p = try XCTUnwrap(try client.receive(count: 1).compactMap(\.prediction).first)
+        var fromF32: Float = 0
+        for t in p.top {
+            XCTAssertEqual(t.p, expected[t.index], accuracy: 1e-5, "class \(t.index)")
+            XCTAssertEqual(t.p, reference[t.index], accuracy: 2e-2, "class \(t.index) against the F32 reference")
+            fromF32 = max(fromF32, abs(t.p - reference[t.index]))
+        }
+        XCTAssertGreaterThan(fromF32, 1e-6, "the int8 tower ran, not the F32 one")
+    }
+
     func testBadImagesAreRejectedAndCountedWhileGoodOnesFlow() throws {
         let env = try imageEnvironment(names: ["cat", "dog"])
         let (daemon, client) = try env.startWithClient()

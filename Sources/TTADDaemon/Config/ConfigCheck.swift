@@ -60,7 +60,8 @@ public enum ConfigCheck {
                              ("outlier_calibration_samples", "\(c.classifier.outlierCalibrationSamples)"),
                              ("outlier_quantile", d(c.classifier.outlierQuantile))])
         table("model", [("folder", s(c.model.folder)), ("class_names", a(c.model.classNames)),
-                        ("class_names_file", c.model.classNamesFile.map(s)), ("prompt_template", s(c.model.promptTemplate))])
+                        ("class_names_file", c.model.classNamesFile.map(s)), ("prompt_template", s(c.model.promptTemplate)),
+                        ("precision", s(c.model.precision.rawValue))])
         table("metrics", [("enabled", "\(c.metrics.enabled)"), ("host", s(c.metrics.host)), ("port", "\(c.metrics.port)"),
                           ("max_connections", "\(c.metrics.maxConnections)"),
                           ("header_timeout_s", d(c.metrics.headerTimeoutSeconds)),

@@ -1,4 +1,5 @@
 import Foundation
+import TTADModel
 import TTADPresets
 import TOMLKit
 
@@ -93,6 +94,7 @@ public enum ConfigLoader {
             if let v = try t.strings("class_names") { c.model.classNames = v }
             if let v = try t.string("class_names_file") { c.model.classNamesFile = resolve(v, base: baseDirectory) }
             if let v = try t.string("prompt_template") { c.model.promptTemplate = v }
+            if let v = try t.enumValue("precision", CLIPPrecision.self) { c.model.precision = v }
             try t.rejectUnknownKeys()
         }
         if var t = try root.subtable("metrics") {

@@ -1,4 +1,5 @@
 import Foundation
+import TTADModel
 import TTADPresets
 
 /// The daemon's whole configuration, typed, with the defaults documented in docs/configuration.md.
@@ -145,6 +146,9 @@ public struct ModelSection: Sendable, Equatable {
     public var classNamesFile: String? = nil
     /// Each class name replaces `{}` to make its text prompt.
     public var promptTemplate: String = "a photo of a {}."
+    /// Precision of the image tower's prediction forwards: `f32` (exact against transformers)
+    /// or `int8` (the vision block linears in int8; adaptation's gradient forwards stay F32).
+    public var precision: CLIPPrecision = .f32
     public init() {}
 }
 

@@ -25,7 +25,7 @@ enum PredictorFactory {
             return EmbeddingPredictor(classes: classes, logitScale: scale, topK: topK, maxBatch: k.maxBatch, preset: preset)
         case .image:
             let model: CLIPModel
-            do { model = try CLIPModel(folder: c.model.folder) } catch {
+            do { model = try CLIPModel(folder: c.model.folder, precision: c.model.precision) } catch {
                 throw ConfigError(key: "model.folder", "\(error)")
             }
             let names = try classNames(c.model)

@@ -24,6 +24,9 @@ enum FingerprintMaker {
                 + [m.classNamesFile]
             relevant = "mode=image;classes=\(m.classNames.joined(separator: "\u{1F}"));template=\(m.promptTemplate);"
                 + "logit_scale=\(c.logitScale.map { "\($0)" } ?? "model")"
+                // Predictions (and so what adaptation learnt from) depend on the precision; F32
+                // adds nothing, so state written before the key existed still matches.
+                + (m.precision == .f32 ? "" : ";precision=\(m.precision.rawValue)")
             source = m.folder
         }
         for path in files.compactMap({ $0 }) { try hashFile(path, into: &h) }

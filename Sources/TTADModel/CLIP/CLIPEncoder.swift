@@ -10,6 +10,8 @@ final class CLIPEncoderScratch {
     let probs = ScratchBuffer()
     /// Products with few rows are computed transposed into here (see `Linear.transposedRowLimit`).
     let transposed = ScratchBuffer()
+    /// Quantized activation rows and their scales for the int8 linears.
+    let int8 = ScratchBuffer()
 }
 
 /// The stack of pre-LayerNorm transformer blocks shared by both towers, run over a packed batch:
@@ -21,7 +23,7 @@ enum CLIPEncoder {
     static func forward(
         hidden: UnsafeMutablePointer<Float>, offsets: UnsafeBufferPointer<Int>,
         config c: CLIPTowerConfiguration, layers: [CLIPLayerWeights], causal: Bool,
-        scratch: CLIPEncoderScratch
+        scratch: CLIPEncoderScratch, int8: [CLIPLayerInt8]? = nil
     ) {
         let rows = offsets.last ?? 0
         guard rows > 0 else { return }
@@ -34,6 +36,28 @@ enum CLIPEncoder {
         let mlp = scratch.mlp.pointer(atLeast: rows * inter)
         let probs = scratch.probs.pointer(atLeast: c.heads * longest * longest)
         let tr = scratch.transposed.pointer(atLeast: Linear.transposedRowLimit * max(3 * d, inter))
+        if let int8 {
+            precondition(int8.count == layers.count, "CLIPEncoder: \(int8.count) int8 layers for \(layers.count)")
+            let bytes = Int8Linear.scratchBytes(rows: rows, inDim: max(d, inter))
+            let q = UnsafeMutableRawPointer(scratch.int8.pointer(atLeast: (bytes + 3) / 4))
+            for (w, l) in zip(layers, int8) {
+                LayerNorm.forward(x: hidden, y: norm, rows: rows, dim: d,
+                                  weight: w.norm1Weight.pointer, bias: w.norm1Bias.pointer, eps: c.layerNormEps)
+                l.qkv.forward(x: norm, rows: rows, y: qkv, scratch: q)
+                for s in 0..<(offsets.count - 1) {
+                    let start = offsets[s], length = offsets[s + 1] - start
+                    Attention.forward(qkv: qkv + start * 3 * d, seqLen: length, heads: c.heads, headDim: c.headDim,
+                                      causal: causal, probs: probs, out: att + start * d)
+                }
+                l.out.forward(x: att, rows: rows, y: hidden, accumulate: true, scratch: q)
+                LayerNorm.forward(x: hidden, y: norm, rows: rows, dim: d,
+                                  weight: w.norm2Weight.pointer, bias: w.norm2Bias.pointer, eps: c.layerNormEps)
+                l.fc1.forward(x: norm, rows: rows, y: mlp, scratch: q)
+                c.activation.forward(x: mlp, y: mlp, count: rows * inter)
+                l.fc2.forward(x: mlp, rows: rows, y: hidden, accumulate: true, scratch: q)
+            }
+            return
+        }
         for w in layers {
             LayerNorm.forward(x: hidden, y: norm, rows: rows, dim: d,
                               weight: w.norm1Weight.pointer, bias: w.norm1Bias.pointer, eps: c.layerNormEps)

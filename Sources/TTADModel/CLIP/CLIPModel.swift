@@ -14,8 +14,13 @@ public final class CLIPModel: Sendable {
     public let weights: CLIPWeights
     public let tokenizer: CLIPTokenizer
     public let preprocessing: ImagePreprocessorConfig
+    /// The precision of the image tower's inference forwards (`makeVisionEncoder`, and the
+    /// encoders the adaptation presets make for prediction); recording forwards stay F32.
+    public let precision: CLIPPrecision
+    /// The vision block linears in int8, made once at load when `precision == .int8`.
+    public let visionInt8: CLIPVisionInt8Weights?
 
-    public init(folder: String) throws(CLIPModelError) {
+    public init(folder: String, precision: CLIPPrecision = .f32) throws(CLIPModelError) {
         self.folder = folder
         let path = { (name: String) in (folder as NSString).appendingPathComponent(name) }
         for name in ["config.json", "model.safetensors", "vocab.json", "merges.txt"] {
@@ -27,7 +32,10 @@ public final class CLIPModel: Sendable {
         do { file = try SafeTensorsFile(path: path("model.safetensors")) } catch {
             throw .unreadableFile(path: path("model.safetensors"), detail: error.description)
         }
-        weights = try CLIPWeights(file: file, config: config)
+        let weights = try CLIPWeights(file: file, config: config)
+        self.weights = weights
+        self.precision = precision
+        visionInt8 = precision == .int8 ? CLIPVisionInt8Weights(weights.vision, config: config) : nil
         do {
             tokenizer = try CLIPTokenizer(vocabPath: path("vocab.json"), mergesPath: path("merges.txt"))
         } catch {
@@ -50,15 +58,22 @@ public final class CLIPModel: Sendable {
 
     /// A model with deterministic random weights at `config`'s shapes (benchmarks) and the given
     /// tokenizer.
-    public init(randomWeightsFor config: CLIPConfiguration, seed: UInt64, tokenizer: CLIPTokenizer) {
+    public init(randomWeightsFor config: CLIPConfiguration, seed: UInt64, tokenizer: CLIPTokenizer,
+                precision: CLIPPrecision = .f32) {
         folder = "<random seed \(seed)>"
         self.config = config
-        weights = CLIPWeights(randomFor: config, seed: seed)
+        let weights = CLIPWeights(randomFor: config, seed: seed)
+        self.weights = weights
+        self.precision = precision
+        visionInt8 = precision == .int8 ? CLIPVisionInt8Weights(weights.vision, config: config) : nil
         self.tokenizer = tokenizer
         preprocessing = ImagePreprocessorConfig(shortestEdge: config.imageSize, cropSize: config.imageSize)
     }
 
-    public func makeVisionEncoder() -> CLIPVisionEncoder { CLIPVisionEncoder(config: config, weights: weights.vision) }
+    /// An image-tower encoder at the model's `precision`.
+    public func makeVisionEncoder() -> CLIPVisionEncoder {
+        CLIPVisionEncoder(config: config, weights: weights.vision, int8: visionInt8)
+    }
     public func makeTextEncoder() -> CLIPTextEncoder { CLIPTextEncoder(config: config, weights: weights.text) }
 
     /// Token ids of `text` with start and end tokens, truncated to the model's context.

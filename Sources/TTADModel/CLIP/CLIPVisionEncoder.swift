@@ -13,15 +13,21 @@ import TTADEngine
 public final class CLIPVisionEncoder {
     public let config: CLIPConfiguration
     public let weights: CLIPVisionWeights
+    /// The block linears in int8 (`CLIPPrecision.int8`), or nil for the F32 forward.
+    public let int8: CLIPVisionInt8Weights?
     private let scratch = CLIPEncoderScratch()
     private let hidden = ScratchBuffer()
     private let patchRows = ScratchBuffer()
     private let pooled = ScratchBuffer()
     private var offsets: [Int] = []
 
-    public init(config: CLIPConfiguration, weights: CLIPVisionWeights) {
+    /// `int8`, when given, must have been made from weights with the same block linears as
+    /// `weights` (the LayerNorms may differ: they stay F32 and come from `weights`).
+    public init(config: CLIPConfiguration, weights: CLIPVisionWeights, int8: CLIPVisionInt8Weights? = nil) {
+        precondition(int8 == nil || int8!.layers.count == weights.layers.count, "CLIPVisionEncoder: int8 layers do not match")
         self.config = config
         self.weights = weights
+        self.int8 = int8
     }
 
     /// Floats per input image (`3 × size × size`, CHW, normalised).
@@ -69,7 +75,8 @@ public final class CLIPVisionEncoder {
             offsets = (0...batch).map { $0 * seq }
         }
         offsets.withUnsafeBufferPointer { o in
-            CLIPEncoder.forward(hidden: h, offsets: o, config: v, layers: weights.layers, causal: false, scratch: scratch)
+            CLIPEncoder.forward(hidden: h, offsets: o, config: v, layers: weights.layers, causal: false, scratch: scratch,
+                                 int8: int8?.layers)
         }
 
         // Post-LayerNorm of each class token, then the projection.

@@ -54,7 +54,10 @@ public final class CLIPVisionTrainer {
     private let pooledGradient = ScratchBuffer()
     private let embeddingGradient = ScratchBuffer()
 
-    public init(config: CLIPConfiguration, weights: CLIPVisionWeights, promptCount: Int = 0, trainLayerNorms: Bool = false) {
+    /// `int8`: the block linears in int8 for the forwards that record nothing (prediction);
+    /// recording forwards and backwards always use the F32 weights.
+    public init(config: CLIPConfiguration, weights: CLIPVisionWeights, promptCount: Int = 0, trainLayerNorms: Bool = false,
+                int8: CLIPVisionInt8Weights? = nil) {
         precondition(promptCount >= 0)
         self.config = config
         self.promptCount = promptCount
@@ -66,7 +69,7 @@ public final class CLIPVisionTrainer {
             layerNorms = []
             normGradients = nil
             tape = CLIPEncoderTape(config: config.vision, layers: weights.layers)
-            inference = CLIPVisionEncoder(config: config, weights: weights)
+            inference = CLIPVisionEncoder(config: config, weights: weights, int8: int8)
             return
         }
         var parameters: [CLIPTrainableParameter] = []
@@ -97,7 +100,7 @@ public final class CLIPVisionTrainer {
                                    norm2Weight: parameters[4 + 4 * l].gradient.pointer, norm2Bias: parameters[5 + 4 * l].gradient.pointer)
         }
         tape = CLIPEncoderTape(config: config.vision, layers: layers)
-        inference = CLIPVisionEncoder(config: config, weights: self.weights)
+        inference = CLIPVisionEncoder(config: config, weights: self.weights, int8: int8)
     }
 
     /// Floats per input image (`3 × size × size`, CHW, normalised).

@@ -82,8 +82,11 @@ public final class VisionNormLearner {
         precondition(anchorWeight >= 0 && weightTotal > 0)
         config = model.config
         classCount = classEmbeddings.count
-        trainer = CLIPVisionTrainer(config: model.config, weights: model.weights.vision, trainLayerNorms: true)
-        frozen = CLIPVisionEncoder(config: model.config, weights: model.weights.vision)
+        // Prediction forwards (adapted and source) run at the model's precision; the recording
+        // forward and backward of a step always use the F32 weights.
+        trainer = CLIPVisionTrainer(config: model.config, weights: model.weights.vision, trainLayerNorms: true,
+                                    int8: model.visionInt8)
+        frozen = model.makeVisionEncoder()
         source = trainer.layerNorms.map { p in let b = FloatBuffer(count: p.value.count); b.copy(from: p.value); return b }
         backup = trainer.layerNorms.map { FloatBuffer(count: $0.value.count) }
         let values = trainer.layerNorms.map(\.value), gradients = trainer.layerNorms.map(\.gradient)
