@@ -15,7 +15,7 @@ import TTADProtocol
 ///
 /// The version counts changes of the adapted parameters (steps and resets); every prediction
 /// carries the version it was made with. Owned by one thread: the processing thread in
-/// deterministic mode, the `AdaptationWorker` in live mode.
+/// deterministic mode, `TTADLearning` on a `LearningWorker` in live mode.
 public final class AnchoredNormAdapter {
     let settings: AdaptationSection
     let learner: VisionNormLearner

@@ -8,8 +8,9 @@ import TTADModel
 /// Inline execution: the adapter runs on the processing thread. The source tower gives the frozen
 /// prediction its admission and guard compare against (skipped while the adapted parameters equal
 /// the source), and a due step runs right after the sample that made it due, before the next
-/// batch. Worker execution: the batch goes to the `AdaptationWorker` instead (which runs the
-/// source tower itself), and each batch is predicted with the newest affines it has published.
+/// batch. Worker execution: the batch goes to a `LearningWorker` running `TTADLearning` instead
+/// (which runs the source tower itself), and each batch is predicted with the newest affines it
+/// has published.
 public final class TTADPreset: AdaptationPreset {
     static let descriptor = PresetDescriptor(name: .ttad, worksOnEmbeddings: false,
                                              summary: "the image tower's LayerNorm affines from a bank of confident samples, anchored, guarded") { c in
@@ -19,7 +20,7 @@ public final class TTADPreset: AdaptationPreset {
     /// Inline execution's adapter (its learner predicts).
     private let adapter: AnchoredNormAdapter?
     /// Worker execution's thread (owns its own adapter).
-    private let worker: AdaptationWorker?
+    private let worker: LearningWorker<TTADLearning>?
     /// The learner predictions run through: the adapter's own inline, a copy the worker's
     /// published affines are copied into otherwise.
     private let predicting: VisionNormLearner
@@ -37,8 +38,9 @@ public final class TTADPreset: AdaptationPreset {
         switch c.execution {
         case .worker:
             adapter = nil
-            worker = AdaptationWorker(adapter: a, classes: c.classes, logitScale: c.logitScale, maxBatch: c.maxBatch,
-                                      decodeLimits: image.decodeLimits, preprocessing: model.preprocessing, cpuBudget: s.workerCPUBudget)
+            worker = LearningWorker(learner: TTADLearning(adapter: a, classes: c.classes, logitScale: c.logitScale, maxBatch: c.maxBatch,
+                                                          decodeLimits: image.decodeLimits, preprocessing: model.preprocessing),
+                                    name: "ttad-adaptation", cpuBudget: s.workerCPUBudget)
             // Same construction as the adapter's: only its affines are ever changed (by refresh).
             predicting = VisionNormLearner(model: model, classEmbeddings: c.classes, logitScale: c.logitScale,
                                            learningRate: s.learningRate, anchorWeight: Float(s.anchorWeight),
@@ -69,7 +71,7 @@ public final class TTADPreset: AdaptationPreset {
             frozenClassifier.classify(batch: UnsafeBufferPointer(start: frozenFeatures.pointer, count: count * p), count: count,
                                       results: &frozenResults)
         } else if let worker {
-            version = worker.refresh(predicting, current: version)
+            version = worker.refresh(predicting.trainer.layerNorms.map(\.value), current: version)
             predicting.encode(images: images, batch: count, features: features)
         }
         return true
@@ -79,10 +81,10 @@ public final class TTADPreset: AdaptationPreset {
         guard let images = batch.images else { return }
         let outlier = { (i: Int) in i < outliers.count && outliers[i] }
         if let worker {
-            worker.submit(AdaptationWorker.Job(payloads: Array(images.payloads[0..<batch.count]),
-                                               encodings: Array(images.encodings[0..<batch.count]),
-                                               shapes: images.shapes[0..<batch.count].map { $0.map { Array($0) } },
-                                               results: Array(results), outliers: (0..<batch.count).map(outlier)))
+            worker.submit(TTADLearning.Job(payloads: Array(images.payloads[0..<batch.count]),
+                                           encodings: Array(images.encodings[0..<batch.count]),
+                                           shapes: images.shapes[0..<batch.count].map { $0.map { Array($0) } },
+                                           results: Array(results), outliers: (0..<batch.count).map(outlier)))
             return
         }
         guard let adapter, let replay else { return }
@@ -113,6 +115,8 @@ public final class TTADPreset: AdaptationPreset {
     public func restore(_ c: AdaptationCheckpoint) -> String? {
         guard let t = c.ttad else { return "the checkpoint holds another preset's state" }
         if let adapter { return adapter.restore(t) }
-        return worker?.restore(t)
+        var why: String?
+        worker?.beforeStart { why = $0.adapter.restore(t) }
+        return why
     }
 }
