@@ -1,9 +1,10 @@
 import Foundation
+import TTADPresets
 import TTADProtocol
 import XCTest
 @testable import TTADDaemon
 
-/// Live mode's adaptation worker in the running daemon: steps happen off the processing thread
+/// Live mode's adaptation worker in the running daemon (`ttad`, `rotta`, `stamp`): steps happen off the processing thread
 /// and their affines reach later predictions; the worker's state is in the shutdown checkpoint;
 /// a worker that cannot keep up drops observations (counted) and never holds up a prediction.
 final class DaemonLiveAdaptationTests: XCTestCase {
@@ -34,8 +35,33 @@ final class DaemonLiveAdaptationTests: XCTestCase {
     }
 
     func testWorkerStepsReachLaterPredictionsAndSurviveARestart() throws {
+        try workerStepsReachLaterPredictionsAndSurviveARestart(.ttad)
+    }
+
+    /// RoTTA's bank, student steps and teacher EMA run on the worker too; its teacher predicts.
+    /// STAMP's memory and SAM steps likewise.
+    func testRottaLearnsOnTheWorkerAndItsTeacherPredicts() throws {
+        try workerStepsReachLaterPredictionsAndSurviveARestart(.rotta) { env in
+            env.config.adaptation.rotta.updateEverySamples = 4
+            env.config.adaptation.rotta.capacity = 8
+        }
+    }
+
+    func testStampLearnsOnTheWorkerAndPredictsWithItsAffines() throws {
+        try workerStepsReachLaterPredictionsAndSurviveARestart(.stamp) { env in
+            env.config.adaptation.stamp.updateEverySamples = 4
+            env.config.adaptation.stamp.capacity = 8
+            env.config.adaptation.stamp.views = 3
+            env.config.adaptation.stamp.alpha = 1     // the random quick model is never confident
+        }
+    }
+
+    private func workerStepsReachLaterPredictionsAndSurviveARestart(_ preset: PresetName,
+                                                                    _ configure: (TestDaemonEnvironment) -> Void = { _ in }) throws {
         let env = try TestDaemonEnvironment()
         Self.liveConfig(env)
+        env.config.adaptation.preset = preset
+        configure(env)
         try ConfigLoader.validate(env.config)
         var (daemon, client) = try env.startWithClient()
         try send(client, from: 0, count: 24)

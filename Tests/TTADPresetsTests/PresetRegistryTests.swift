@@ -18,6 +18,24 @@ final class PresetRegistryTests: XCTestCase {
         XCTAssertEqual(PresetRegistry.builtIn.filter(\.worksOnEmbeddings).map(\.name), [.frozen, .tda])
     }
 
+    /// Where learning runs follows the context: RoTTA and STAMP learn on a worker in live mode and
+    /// inline (bit-identical replays) in deterministic mode.
+    func testRottaAndStampLearnOnAWorkerOnlyWhenTheContextSaysSo() throws {
+        let (model, prompts, classes) = try PresetFixtures.model()
+        for preset in [PresetName.rotta, .stamp] {
+            var s = AdaptationSection()
+            s.preset = preset
+            for execution in AdaptationExecution.allCases {
+                let c = PresetContext(settings: s, classes: classes, logitScale: 100, topK: 2, maxBatch: 4, execution: execution,
+                                      image: .init(model: model, prompts: prompts, decodeLimits: ImageDecodeLimits()))
+                let method = try XCTUnwrap(try PresetRegistry.make(preset, context: c) as? PerSamplePreset).method
+                let live = method is LiveSamplePreset<RottaAdapter> || method is LiveSamplePreset<StampAdapter>
+                XCTAssertEqual(live, execution == .worker, "\(preset) \(execution)")
+                XCTAssertEqual(method is RottaAdapter || method is StampAdapter, execution == .inline, "\(preset) \(execution)")
+            }
+        }
+    }
+
     func testAnUnknownNameIsRefusedWithTheKnownOnes() throws {
         XCTAssertThrowsError(try PresetRegistry.make("nope", context: try embeddingContext("nope"))) { e in
             let d = (e as? AdaptationSetupError)?.description ?? ""

@@ -14,7 +14,7 @@ import TTADModel
 ///
 /// Not RoTTA's: its robust batch norm has nothing to act on in a ViT (LayerNorm keeps no running
 /// statistics), so only the affines adapt; outliers flagged by the daemon never enter the bank.
-final class RottaAdapter: SamplePreset {
+final class RottaAdapter: SplitSamplePreset {
     let settings: RottaSection
     let student: VisionNormLearner
     let teacher: VisionNormLearner
@@ -83,13 +83,27 @@ final class RottaAdapter: SamplePreset {
         teacherEntropy[row] = VectorOps.softmax(inPlace: probabilities).entropy
     }
 
-    func observe(row: Int, sample: () -> BankSample, frozenClass: Int, isOutlier: Bool) {
-        if !isOutlier, teacherClass[row] >= 0, teacherEntropy[row].isFinite {
-            let item = sample()
-            _ = try? bank.insert(item, classIndex: teacherClass[row], uncertainty: teacherEntropy[row], byteSize: item.bytes.count + 64)
+    /// What learning needs of predicted sample `row`: its bank copy (only when it may enter the
+    /// bank) with the teacher's class and entropy of it.
+    func observation(row: Int, sample: () -> BankSample, frozenClass: Int, isOutlier: Bool) -> Observation {
+        let admissible = !isOutlier && teacherClass[row] >= 0 && teacherEntropy[row].isFinite
+        return Observation(item: admissible ? sample() : nil, teacherClass: teacherClass[row], teacherEntropy: teacherEntropy[row])
+    }
+
+    /// Offers the sample to the bank and takes the update when one is due.
+    func learn(_ o: Observation) {
+        if let item = o.item {
+            _ = try? bank.insert(item, classIndex: o.teacherClass, uncertainty: o.teacherEntropy, byteSize: item.bytes.count + 64)
         }
+        report.observedSamples += 1
         samplesSinceUpdate += 1
         if samplesSinceUpdate >= settings.updateEverySamples { update() }
+    }
+
+    struct Observation: Sendable {
+        var item: BankSample?
+        var teacherClass: Int
+        var teacherEntropy: Float
     }
 
     /// Student step on the bank against the teacher, then the teacher's EMA.
@@ -142,10 +156,14 @@ final class RottaAdapter: SamplePreset {
         var samplesSinceUpdate: Int
     }
 
-    func checkpoint() throws -> PresetCheckpoint {
-        try makeCheckpoint(preset: "rotta", key: key, state: State(student: student.state(), teacher: teacher.state(), bank: bank,
-                                                                      version: version, samplesSinceUpdate: samplesSinceUpdate))
+    func state() -> State {
+        State(student: student.state(), teacher: teacher.state(), bank: bank, version: version, samplesSinceUpdate: samplesSinceUpdate)
     }
+
+    /// The teacher predicts.
+    var predictingParameters: [FloatBuffer] { teacher.trainer.layerNorms.map(\.value) }
+
+    func checkpoint(_ s: State) throws -> PresetCheckpoint { try makeCheckpoint(preset: "rotta", key: key, state: s) }
 
     func restore(_ c: PresetCheckpoint) -> String? {
         switch decodeCheckpoint(c, preset: "rotta", key: key, as: State.self) {
@@ -172,9 +190,15 @@ extension RottaAdapter {
     static let descriptor = PresetDescriptor(name: .rotta, worksOnEmbeddings: false,
                                              summary: "RoTTA: an EMA teacher predicts; the student's affines learn on a CSTU bank") { c in
         let i = try c.requireImage("rotta")
-        return PerSamplePreset(try RottaAdapter(settings: c.settings, model: i.model, classes: c.classes, logitScale: c.logitScale,
-                                                maxBatch: c.maxBatch, decodeLimits: i.decodeLimits,
-                                                augmenter: StrongAugmenter(preprocessing: i.model.preprocessing, seed: c.settings.seed)),
-                               context: c)
+        func make() throws -> RottaAdapter {
+            try RottaAdapter(settings: c.settings, model: i.model, classes: c.classes, logitScale: c.logitScale,
+                             maxBatch: c.maxBatch, decodeLimits: i.decodeLimits,
+                             augmenter: StrongAugmenter(preprocessing: i.model.preprocessing, seed: c.settings.seed))
+        }
+        switch c.execution {
+        case .inline: return PerSamplePreset(try make(), context: c)
+        case .worker: return PerSamplePreset(LiveSamplePreset(predicting: try make(), learning: try make(), name: "ttad-rotta",
+                                                              cpuBudget: c.settings.workerCPUBudget), context: c)
+        }
     }
 }

@@ -8,8 +8,9 @@ import TTADModel
 /// writes its logits and the result is rescored from them; once the outlier flag is known the
 /// method learns from the sample (never from an outlier).
 ///
-/// These run on the processing thread in both executions: for TPT and DynaPrompt the step *is*
-/// the prediction, and RoTTA and STAMP are kept as published for comparison (docs/adaptation.md).
+/// For TPT and DynaPrompt the step *is* the prediction, so they run on the processing thread in
+/// both executions; a method whose learning can run apart (RoTTA) hands it to a `LearningWorker`
+/// in live mode (`RottaLive`).
 protocol SamplePreset: AnyObject {
     /// Version of the adapted parameters the next prediction uses.
     var version: Int { get }
@@ -18,8 +19,15 @@ protocol SamplePreset: AnyObject {
     func predict(row: Int, image: DecodedImage, pixels: UnsafePointer<Float>, logits: UnsafeMutablePointer<Float>)
     /// Learns from sample `row` of the batch just predicted; `sample` makes the bank copy.
     func observe(row: Int, sample: () -> BankSample, frozenClass: Int, isOutlier: Bool)
-    /// What adaptation did since the last call.
+    /// After the `observe` calls of one batch.
+    func batchLearned()
+    /// What adaptation did since the last call. A method that counts what it learned from sets
+    /// `observedSamples` itself (a worker's learner does); otherwise the driver counts.
     func takeReport() -> AdaptationReport
+    /// Starts a worker, after any restore.
+    func start()
+    /// Lets a worker finish what it was handed; false if it did not within `timeout` seconds.
+    func finish(timeout: Double) -> Bool
     /// Everything the method keeps, for the checkpoint.
     func checkpoint() throws -> PresetCheckpoint
     /// Continues from a checkpoint; returns why not (changing nothing) when it does not fit.
@@ -27,6 +35,10 @@ protocol SamplePreset: AnyObject {
 }
 
 extension SamplePreset {
+    func batchLearned() {}
+    func start() {}
+    func finish(timeout: Double) -> Bool { true }
+
     /// Encodes `state` under this preset's `key`.
     func makeCheckpoint<S: Encodable>(preset: String, key: String, state: S) throws -> PresetCheckpoint {
         PresetCheckpoint(preset: preset, key: key, version: version, state: try JSONEncoder().encode(state))
@@ -84,16 +96,21 @@ final class PerSamplePreset: AdaptationPreset {
         for i in 0..<batch.count {
             method.observe(row: i, sample: { images.sample(i) }, frozenClass: frozenClasses[i], isOutlier: i < outliers.count && outliers[i])
         }
+        method.batchLearned()
     }
 
     var reportsAdaptation: Bool { true }
 
     func takeReport() -> AdaptationReport? {
         var r = method.takeReport()
-        r.observedSamples = observed
+        if r.observedSamples == 0 && r.queuedSamples == nil { r.observedSamples = observed }
         observed = 0
         return r
     }
+
+    func start() { method.start() }
+
+    func finish(timeout: Double) -> Bool { method.finish(timeout: timeout) }
 
     func checkpoint() -> AdaptationCheckpoint? { (try? method.checkpoint()).map { AdaptationCheckpoint(preset: $0) } }
 

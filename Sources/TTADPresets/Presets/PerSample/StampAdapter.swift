@@ -18,7 +18,7 @@ import TTADModel
 /// Not STAMP's: outliers flagged by the daemon never enter the memory; the eviction picks among
 /// the classes with the most items now (STAMP keeps an EMA of the counts, updated per batch).
 /// No anchor and no collapse guard — that is the `ttad` preset's composition.
-final class StampAdapter: SamplePreset {
+final class StampAdapter: SplitSamplePreset {
     let settings: StampSection
     let learner: VisionNormLearner
     private(set) var memory: BalancedReplayMemory<BankSample>
@@ -88,13 +88,26 @@ final class StampAdapter: SamplePreset {
         for k in 0..<c { out[k] = log(max(out[k], .leastNormalMagnitude)) }
     }
 
-    func observe(row: Int, sample: () -> BankSample, frozenClass: Int, isOutlier: Bool) {
-        if !isOutlier, entropy[row] < margin, pseudoLabel[row] == frozenClass {
-            _ = try? memory.insert(sample(), classIndex: pseudoLabel[row])
-        }
+    /// What learning needs of predicted sample `row`: its memory copy and class when it passes
+    /// STAMP's filter (confident, and the frozen model's class), else nothing but its count.
+    func observation(row: Int, sample: () -> BankSample, frozenClass: Int, isOutlier: Bool) -> Observation {
+        let admitted = !isOutlier && entropy[row] < margin && pseudoLabel[row] == frozenClass
+        return Observation(item: admitted ? sample() : nil, classIndex: pseudoLabel[row])
+    }
+
+    func learn(_ o: Observation) {
+        if let item = o.item { _ = try? memory.insert(item, classIndex: o.classIndex) }
+        report.observedSamples += 1
         samplesSinceUpdate += 1
         if samplesSinceUpdate >= settings.updateEverySamples { update() }
     }
+
+    struct Observation: Sendable {
+        var item: BankSample?
+        var classIndex: Int
+    }
+
+    var predictingParameters: [FloatBuffer] { learner.trainer.layerNorms.map(\.value) }
 
     /// One SAM step over the whole memory at this update's cosine learning rate.
     private func update() {
@@ -138,10 +151,11 @@ final class StampAdapter: SamplePreset {
         var samplesSinceUpdate: Int
     }
 
-    func checkpoint() throws -> PresetCheckpoint {
-        try makeCheckpoint(preset: "stamp", key: key, state: State(learner: learner.state(), memory: memory, version: version,
-                                                                      updates: updates, samplesSinceUpdate: samplesSinceUpdate))
+    func state() -> State {
+        State(learner: learner.state(), memory: memory, version: version, updates: updates, samplesSinceUpdate: samplesSinceUpdate)
     }
+
+    func checkpoint(_ s: State) throws -> PresetCheckpoint { try makeCheckpoint(preset: "stamp", key: key, state: s) }
 
     func restore(_ c: PresetCheckpoint) -> String? {
         switch decodeCheckpoint(c, preset: "stamp", key: key, as: State.self) {
@@ -162,9 +176,15 @@ extension StampAdapter {
     static let descriptor = PresetDescriptor(name: .stamp, worksOnEmbeddings: false,
                                              summary: "STAMP: SAM-SGD on most affines over a class-balanced replay memory") { c in
         let i = try c.requireImage("stamp")
-        return PerSamplePreset(try StampAdapter(settings: c.settings, model: i.model, classes: c.classes, logitScale: c.logitScale,
-                                                maxBatch: c.maxBatch, decodeLimits: i.decodeLimits,
-                                                augmenter: StrongAugmenter(preprocessing: i.model.preprocessing, seed: c.settings.seed)),
-                               context: c)
+        func make() throws -> StampAdapter {
+            try StampAdapter(settings: c.settings, model: i.model, classes: c.classes, logitScale: c.logitScale,
+                             maxBatch: c.maxBatch, decodeLimits: i.decodeLimits,
+                             augmenter: StrongAugmenter(preprocessing: i.model.preprocessing, seed: c.settings.seed))
+        }
+        switch c.execution {
+        case .inline: return PerSamplePreset(try make(), context: c)
+        case .worker: return PerSamplePreset(LiveSamplePreset(predicting: try make(), learning: try make(), name: "ttad-stamp",
+                                                              cpuBudget: c.settings.workerCPUBudget), context: c)
+        }
     }
 }
