@@ -40,6 +40,19 @@ final class GapEventLimiterTests: XCTestCase {
         XCTAssertEqual(f["missing"], .int(14), "summed, not seq − last_seq − 1 (17): 5 and 6 were received")
     }
 
+    /// docs/protocol.md §5.2's example: 10, 14, 15, 20, 22 within a second.
+    func testTheProtocolDocExample() {
+        var l = GapEventLimiter(interval: 1)
+        l.note(stream: "cam1", lastSeq: 10, seq: 14, missing: 3)
+        XCTAssertEqual(l.due(now: 5).map(fields), [["stream": .string("cam1"), "last_seq": .int(10), "seq": .int(14),
+                                                    "missing": .int(3), "gaps": .int(1)]])
+        l.note(stream: "cam1", lastSeq: 15, seq: 20, missing: 4)
+        l.note(stream: "cam1", lastSeq: 20, seq: 22, missing: 1)
+        XCTAssertTrue(l.due(now: 5.5).isEmpty)
+        XCTAssertEqual(l.due(now: 6).map(fields), [["stream": .string("cam1"), "last_seq": .int(15), "seq": .int(22),
+                                                    "missing": .int(5), "gaps": .int(2)]])
+    }
+
     func testStreamsAreLimitedIndependently() {
         var l = GapEventLimiter(interval: 1)
         l.note(stream: "a", lastSeq: 0, seq: 2, missing: 1)
