@@ -27,7 +27,8 @@ offline with OpenAI CLIP's settings. Note: in transformers 5, `CLIPImageProcesso
 torchvision backend when torchvision is installed; that backend resizes differently (float,
 torchvision antialias) and is *not* what these fixtures record.
 
-Also writes cmyk.jpg, an input the decoder must reject (listed under "error_fixtures").
+Also writes cmyk.jpg, a CMYK JPEG; tools/make_cmyk_fixtures.py writes what Pillow decodes it
+to (cmyk.pil.png). "error_fixtures" lists inputs the decoder must reject (none at present).
 Output is byte-for-byte deterministic for a given Pillow/zlib/libjpeg-turbo.
 
 Usage (from the repository root; needs `pip install transformers pillow numpy`):
@@ -295,11 +296,12 @@ def main():
             record("raw_rgb", "raw", "odd_landscape.png's pixels as raw u8 HWC, C=3", np.array(pil), rgb, channels=3,
                    same_as="odd_landscape")
 
-    # Inputs the decoder must reject (not run through the processor).
+    # A CMYK JPEG (not run through the processor); its expected RGB comes from
+    # tools/make_cmyk_fixtures.py. Inputs the decoder must reject would go in `errors`.
     cmyk = Image.fromarray(photo_like(rng, 24, 32)).convert("CMYK")
     with open(os.path.join(out_dir, "cmyk.jpg"), "wb") as f:
         f.write(jpeg_bytes(cmyk, quality=80))
-    errors = {"cmyk.jpg": "CMYK JPEG (unsupported colour space)"}
+    errors = {}
 
     index = {
         "generator": "tools/make_image_fixtures.py",

@@ -97,7 +97,8 @@ public struct ErrorRecord: Sendable, Equatable {
     public var rejectReason: RejectReason? { RejectReason(rawValue: reason) }
 }
 
-/// Well-known event kinds (the `kind` field is an open string; clients ignore unknown kinds).
+/// The event kinds this daemon publishes (the `kind` field is an open string; clients ignore
+/// unknown kinds). docs/protocol.md §5.2 lists exactly these, with their `detail` fields.
 public enum EventKind {
     public static let started = "started"
     public static let stopping = "stopping"
@@ -105,7 +106,9 @@ public enum EventKind {
     public static let reset = "reset"
     public static let gap = "gap"
     public static let restart = "restart"
-    public static let config = "config"
+
+    /// Every kind above; a test holds docs/protocol.md §5.2 to this set.
+    public static let all: Set<String> = [started, stopping, checkpoint, reset, gap, restart]
 }
 
 /// A lifecycle / stream event, published on `event`.
@@ -121,13 +124,22 @@ public struct EventRecord: Sendable, Equatable {
         self.detail = detail
     }
 
-    /// `gap`: `seq` jumped from `lastSeq` to `seq`, `missing` = seq - lastSeq - 1.
+    /// `gap` for a single gap: `seq` jumped from `lastSeq` to `seq`, `missing` = seq - lastSeq - 1.
     public static func gap(stream: String, lastSeq: UInt64, seq: UInt64, tsS: Double) -> EventRecord {
+        gap(stream: stream, lastSeq: lastSeq, seq: seq, missing: seq &- lastSeq &- 1, gaps: 1, tsS: tsS)
+    }
+
+    /// `gap` for a span of `gaps` gaps (the daemon coalesces them, docs/protocol.md §5.2):
+    /// `lastSeq` is the last seq before the first gap, `seq` the seq that ended the last one,
+    /// `missing` the summed sizes of the gaps.
+    public static func gap(stream: String, lastSeq: UInt64, seq: UInt64, missing: UInt64, gaps: Int,
+                           tsS: Double) -> EventRecord {
         EventRecord(kind: EventKind.gap, tsS: tsS, detail: [
             JSONMember("stream", .string(stream)),
             JSONMember("last_seq", .int(Int64(lastSeq))),
             JSONMember("seq", .int(Int64(seq))),
-            JSONMember("missing", .int(Int64(seq &- lastSeq &- 1))),
+            JSONMember("missing", .int(Int64(clamping: missing))),
+            JSONMember("gaps", .int(Int64(gaps))),
         ])
     }
 

@@ -8,6 +8,9 @@ public struct ProtocolLimits: Sendable, Equatable, Codable {
     public var maxPayloadBytes: Int
     /// Maximum image height/width for `raw-u8-hwc` and the optional jpeg/png shape (`wrong_shape`).
     public var maxImageSide: Int
+    /// Maximum H × W for `raw-u8-hwc` and the optional jpeg/png shape (`wrong_shape`); the
+    /// daemon applies the same bound to decoded JPEG/PNG images (`corrupt_image`).
+    public var maxImagePixels: Int
     /// Maximum embedding dimension D (`wrong_shape`).
     public var maxEmbeddingDim: Int
     /// If set, every `f32-embedding` must have exactly this D (`wrong_shape`).
@@ -17,12 +20,14 @@ public struct ProtocolLimits: Sendable, Equatable, Codable {
                 maxHeaderDepth: Int = 16,
                 maxPayloadBytes: Int = 32 << 20,
                 maxImageSide: Int = 8192,
+                maxImagePixels: Int = 8192 * 8192,
                 maxEmbeddingDim: Int = 65536,
                 expectedEmbeddingDim: Int? = nil) {
         self.maxHeaderBytes = maxHeaderBytes
         self.maxHeaderDepth = maxHeaderDepth
         self.maxPayloadBytes = maxPayloadBytes
         self.maxImageSide = maxImageSide
+        self.maxImagePixels = maxImagePixels
         self.maxEmbeddingDim = maxEmbeddingDim
         self.expectedEmbeddingDim = expectedEmbeddingDim
     }

@@ -186,6 +186,10 @@ public struct SampleDecoder: Sendable {
                 guard sh[0] <= limits.maxImageSide && sh[1] <= limits.maxImageSide else {
                     return fail(.wrongShape, "field 'shape': image side exceeds limit \(limits.maxImageSide), got \(sh)")
                 }
+                // Sides are ≤ maxImageSide here, so the product cannot overflow.
+                guard sh[0] * sh[1] <= limits.maxImagePixels else {
+                    return fail(.wrongShape, "field 'shape': H × W = \(sh[0] * sh[1]) exceeds limit \(limits.maxImagePixels), got \(sh)")
+                }
                 guard sh[2] == 1 || sh[2] == 3 else {
                     return fail(.wrongShape, "field 'shape': channel count C must be 1 or 3, got \(sh[2])")
                 }

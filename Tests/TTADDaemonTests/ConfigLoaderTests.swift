@@ -1,6 +1,7 @@
 import XCTest
 @testable import TTADDaemon
 import TTADModel
+import TTADProtocol
 
 final class ConfigLoaderTests: XCTestCase {
     private let minimal = """
@@ -56,6 +57,7 @@ final class ConfigLoaderTests: XCTestCase {
         max_header_bytes = 1024
         max_payload_bytes = 2048
         max_image_side = 512
+        max_image_pixels = 200000
         max_embedding_dimension = 1024
         [classifier]
         class_embeddings = "/m/e.npy"
@@ -90,6 +92,7 @@ final class ConfigLoaderTests: XCTestCase {
         XCTAssertFalse(c.ingest.bind)
         XCTAssertEqual(c.publish.queueCapacity, 7)
         XCTAssertEqual(c.protocolLimits.maxEmbeddingDimension, 1024)
+        XCTAssertEqual(c.protocolLimits.maxImagePixels, 200_000)
         XCTAssertEqual(c.classifier.classNames, "/base/names.txt")
         XCTAssertEqual(c.classifier.outlierThreshold, 0.7)
         XCTAssertEqual(c.state.checkpointEverySeconds, 2.5)
@@ -127,6 +130,46 @@ final class ConfigLoaderTests: XCTestCase {
         assertError("[daemon]\nmode = \"embedding\"\n", key: "classifier.class_embeddings", contains: "required")
         assertError(minimal + "\n[classifier]\nlogit_scale = 0\n", key: "", contains: "TOML")  // duplicate table
         assertError(minimal + "\nx = = 1\n", key: "", contains: "line 3")
+    }
+
+    func testMaxHeaderBytesErrorStatesTheWholeRange() throws {
+        for bad in [63, 1_048_577] {
+            assertError(minimal + "\n[protocol]\nmax_header_bytes = \(bad)\n", key: "protocol.max_header_bytes",
+                        contains: "must be 64 to 1048576 (1 MiB), got \(bad)")
+        }
+        for good in [64, 1_048_576] {
+            XCTAssertEqual(try ConfigLoader.parse(minimal + "\n[protocol]\nmax_header_bytes = \(good)\n", baseDirectory: "/")
+                .protocolLimits.maxHeaderBytes, good)
+        }
+        assertError(minimal + "\n[protocol]\nmax_image_pixels = 0\n", key: "protocol.max_image_pixels", contains: "≥ 1")
+    }
+
+    /// The image the header's `shape` may announce and the image the decoder accepts are bounded
+    /// by the same two keys: by default every image within `max_image_side` (8192²) gets through.
+    func testImageSideAndPixelLimitsAreTheSameForShapesAndDecodedImages() throws {
+        let defaults = try ConfigLoader.parse(minimal, baseDirectory: "/").protocolLimits
+        let decode = defaults.imageDecodeLimits
+        XCTAssertNoThrow(try decode.check(width: 8192, height: 8192))
+        XCTAssertThrowsError(try decode.check(width: 8193, height: 1))
+        let wire = SampleDecoder(limits: defaults.decoderLimits(embeddingDimension: nil))
+        func shape(_ h: Int, _ w: Int, _ decoder: SampleDecoder) -> RejectReason? {
+            let header = #"{"v":1,"id":"i","stream":"c","seq":1,"encoding":"jpeg","shape":[\#(h),\#(w),3]}"#
+            switch decoder.decode(frames: [Array("c".utf8), Array(header.utf8), [0xFF, 0xD8, 0xFF, 0xE0]]) {
+            case .success: return nil
+            case .failure(let r): return r.reason
+            }
+        }
+        XCTAssertNil(shape(8192, 8192, wire))
+        XCTAssertEqual(shape(8193, 1, wire), .wrongShape)
+
+        let small = try ConfigLoader.parse(minimal + "\n[protocol]\nmax_image_pixels = 1000000\n", baseDirectory: "/").protocolLimits
+        XCTAssertNoThrow(try small.imageDecodeLimits.check(width: 1000, height: 1000))
+        XCTAssertThrowsError(try small.imageDecodeLimits.check(width: 1001, height: 1000)) {
+            XCTAssertEqual($0 as? ImageDecodeError, .tooLarge(width: 1001, height: 1000, maxSide: 8192, maxPixels: 1_000_000))
+        }
+        let smallWire = SampleDecoder(limits: small.decoderLimits(embeddingDimension: nil))
+        XCTAssertNil(shape(1000, 1000, smallWire))
+        XCTAssertEqual(shape(1000, 1001, smallWire), .wrongShape)
     }
 
     func testMissingFileIsAClearError() {

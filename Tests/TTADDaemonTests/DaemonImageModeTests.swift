@@ -129,6 +129,29 @@ final class DaemonImageModeTests: XCTestCase {
         XCTAssertEqual(metricValue(m, "ttad_samples_rejected_total{reason=\"unsupported_encoding\"}"), 1)
     }
 
+    /// `protocol.max_image_pixels` bounds decoded JPEGs (corrupt_image) and raw shapes
+    /// (wrong_shape) alike, and CMYK JPEGs are predicted, not refused.
+    func testPixelLimitAppliesToDecodedAndRawImagesAndCMYKJPEGsPredict() throws {
+        let env = try imageEnvironment(names: ["cat", "dog"])
+        env.config.protocolLimits.maxImagePixels = 256 * 192 - 1   // photo_420 is 256×192
+        let (daemon, client) = try env.startWithClient()
+        defer { daemon.stop(reason: "test") }
+        let enc = client.encoder
+        func file(_ name: String) throws -> [UInt8] {
+            [UInt8](try Data(contentsOf: Self.fixtures.appendingPathComponent("images/" + name)))
+        }
+        try client.send(enc.encode(header: SampleHeader(id: "big-jpeg", stream: "cam", seq: 0, encoding: .jpeg),
+                                   payload: try file("photo_420.jpg")))
+        try client.send(enc.encode(header: SampleHeader(id: "big-raw", stream: "cam", seq: 1, encoding: .rawU8HWC, shape: [192, 256, 3]),
+                                   payload: [UInt8](repeating: 90, count: 192 * 256 * 3)))
+        try client.send(enc.encode(header: SampleHeader(id: "cmyk", stream: "cam", seq: 2, encoding: .jpeg), payload: try file("cmyk.jpg")))
+        try client.send(enc.encode(header: SampleHeader(id: "cmyk_k", stream: "cam", seq: 3, encoding: .jpeg), payload: try file("cmyk_k.jpg")))
+        let out = try client.receive(count: 4)
+        let errors = Dictionary(uniqueKeysWithValues: out.compactMap(\.error).map { ($0.id ?? "?", $0.reason) })
+        XCTAssertEqual(errors, ["big-jpeg": "corrupt_image", "big-raw": "wrong_shape"])
+        XCTAssertEqual(out.compactMap(\.prediction).map(\.id), ["cmyk", "cmyk_k"])
+    }
+
     func testMissingModelFolderFailsStartWithTheKeyNamed() throws {
         let env = try imageEnvironment(names: ["cat"])
         env.config.model.folder = env.directory.appendingPathComponent("nope").path

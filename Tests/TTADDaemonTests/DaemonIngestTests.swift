@@ -76,9 +76,15 @@ final class DaemonIngestTests: XCTestCase {
         }
         let out = try client.receive(count: 7, timeout: 5)
         XCTAssertEqual(out.compactMap(\.prediction).count, 5)
-        let gap = out.compactMap(\.event).first { $0.kind == "gap" }
-        XCTAssertEqual(gap?.detail.first { $0.key == "missing" }?.value, .int(3))
-        XCTAssertNotNil(out.compactMap(\.event).first { $0.kind == "restart" })
+        let events = out.compactMap(\.event)
+        let gap = events.first { $0.kind == "gap" }
+        let detail = gap.map { JSONValue.object($0.detail) }
+        XCTAssertEqual(detail?["last_seq"], .int(1))
+        XCTAssertEqual(detail?["seq"], .int(5))
+        XCTAssertEqual(detail?["missing"], .int(3))
+        XCTAssertEqual(detail?["gaps"], .int(1))
+        // The gap is published before the restart that followed it (a held gap is flushed first).
+        XCTAssertEqual(events.map(\.kind).filter { $0 == "gap" || $0 == "restart" }, ["gap", "restart"])
         let m = daemon.metrics.exposition()
         XCTAssertEqual(metricValue(m, "ttad_sequence_missing_total"), 3)
         XCTAssertEqual(metricValue(m, "ttad_sequence_restarts_total"), 1)

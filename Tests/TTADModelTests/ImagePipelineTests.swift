@@ -329,11 +329,33 @@ final class ImagePipelineTests: XCTestCase {
         assertDecodeFails([]) { $0 == .empty }
     }
 
-    func testUnsupportedCMYKJPEG() throws {
-        XCTAssertEqual(try index.errorFixtures, ["cmyk.jpg"])
-        assertDecodeFails(try Self.bytes("cmyk.jpg")) {
-            if case .unsupported(.jpeg, _) = $0 { return true } else { return false }
+    /// CMYK JPEGs (Adobe-inverted, as Pillow and Photoshop write them) decode to the RGB Pillow's
+    /// `convert("RGB")` gives (<name>.pil.png, tools/make_cmyk_fixtures.py), exactly. cmyk_k.jpg
+    /// has K ≠ 0, where Pillow's rounding differs from the naive 255 − (C + K).
+    func testCMYKJPEGDecodesAsPillowConvertsIt() throws {
+        XCTAssertEqual(try index.errorFixtures, [], "no fixture is expected to fail any more")
+        let decoder = ImageDecoder()
+        for (name, width, height) in [("cmyk", 32, 24), ("cmyk_k", 13, 9)] {
+            let image = try decoder.decode(Self.bytes(name + ".jpg"))
+            let pil = try decoder.decode(Self.bytes(name + ".pil.png"))
+            XCTAssertEqual(image.width, width, name)
+            XCTAssertEqual(image.height, height, name)
+            XCTAssertEqual(pil.width, width, name)
+            let (maxDiff, count) = Self.maxDifference(image.pixels, pil.pixels)
+            XCTAssertEqual(maxDiff, 0, "\(name): \(count) samples differ from Pillow's, by up to \(maxDiff) levels")
         }
+        // A decoder that has decoded a CMYK JPEG still decodes YCbCr ones as before (no state leaks).
+        let photo = try XCTUnwrap(index.entries.first { $0.name == "photo_420" })
+        XCTAssertEqual(Self.fnv1a64(try decoder.decode(Self.bytes(XCTUnwrap(photo.file))).pixels), photo.decodedHash)
+    }
+
+    func testInvertedCMYKConversionFormula() {
+        // stored = 255 − ink. No ink → white; full K → black; C = 255, K = 0 → cyan.
+        let stored: [UInt8] = [255, 255, 255, 255, 255, 255, 255, 0, 0, 255, 255, 255, 127, 127, 127, 127]
+        var rgb = [UInt8](repeating: 1, count: 12)
+        stored.withUnsafeBufferPointer { s in rgb.withUnsafeMutableBufferPointer { JPEGDecoder.invertedCMYKToRGB(s, into: $0) } }
+        // Last pixel: C = M = Y = K = 128, nk = 127, 127 − MULDIV255(128, 127) = 127 − 64 = 63.
+        XCTAssertEqual(rgb, [255, 255, 255, 0, 0, 0, 0, 255, 255, 63, 63, 63])
     }
 
     func testPixelLimitRefusesBeforeDecoding() throws {

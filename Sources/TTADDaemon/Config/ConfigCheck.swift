@@ -52,6 +52,7 @@ public enum ConfigCheck {
         table("protocol", [("max_header_bytes", "\(c.protocolLimits.maxHeaderBytes)"),
                            ("max_payload_bytes", "\(c.protocolLimits.maxPayloadBytes)"),
                            ("max_image_side", "\(c.protocolLimits.maxImageSide)"),
+                           ("max_image_pixels", "\(c.protocolLimits.maxImagePixels)"),
                            ("max_embedding_dimension", "\(c.protocolLimits.maxEmbeddingDimension)")])
         table("classifier", [("class_embeddings", s(c.classifier.classEmbeddings)), ("class_names", c.classifier.classNames.map(s)),
                              ("tensor", c.classifier.tensorName.map(s)), ("logit_scale", c.classifier.logitScale.map(d)),

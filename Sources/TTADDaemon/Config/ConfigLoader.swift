@@ -68,9 +68,16 @@ public enum ConfigLoader {
             try t.rejectUnknownKeys()
         }
         if var t = try root.subtable("protocol") {
-            if let v = try t.int("max_header_bytes", min: 64, max: 1 << 20) { c.protocolLimits.maxHeaderBytes = v }
+            if let v = try t.int("max_header_bytes") {
+                // The whole range in the message: the 1 MiB ceiling is a guard, not a header size.
+                guard (64...(1 << 20)).contains(v) else {
+                    throw ConfigError(key: "protocol.max_header_bytes", "must be 64 to 1048576 (1 MiB), got \(v)")
+                }
+                c.protocolLimits.maxHeaderBytes = v
+            }
             if let v = try t.int("max_payload_bytes", min: 4, max: 1 << 30) { c.protocolLimits.maxPayloadBytes = v }
             if let v = try t.int("max_image_side", min: 1, max: 65_536) { c.protocolLimits.maxImageSide = v }
+            if let v = try t.int("max_image_pixels", min: 1, max: 1 << 32) { c.protocolLimits.maxImagePixels = v }
             if let v = try t.int("max_embedding_dimension", min: 1, max: 1 << 24) { c.protocolLimits.maxEmbeddingDimension = v }
             try t.rejectUnknownKeys()
         }

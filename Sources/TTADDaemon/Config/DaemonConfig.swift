@@ -110,6 +110,8 @@ public struct ProtocolSection: Sendable, Equatable {
     public var maxHeaderBytes: Int = 4096
     public var maxPayloadBytes: Int = 16 << 20
     public var maxImageSide: Int = 8192
+    /// Largest H × W accepted; the default, 8192², lets every image within `maxImageSide` through.
+    public var maxImagePixels: Int = 8192 * 8192
     public var maxEmbeddingDimension: Int = 65_536
     public init() {}
 }

@@ -57,6 +57,13 @@ extension ProtocolSection {
     /// The decoder's limits; in embedding mode the dimension is pinned to the class embeddings'.
     func decoderLimits(embeddingDimension: Int?) -> ProtocolLimits {
         ProtocolLimits(maxHeaderBytes: maxHeaderBytes, maxPayloadBytes: maxPayloadBytes, maxImageSide: maxImageSide,
+                       maxImagePixels: maxImagePixels,
                        maxEmbeddingDim: maxEmbeddingDimension, expectedEmbeddingDim: embeddingDimension)
+    }
+
+    /// The image decoder's limits: the same side and pixel bounds as the header's `shape`, so a
+    /// JPEG/PNG is refused after decoding exactly when the same image sent raw would be.
+    var imageDecodeLimits: ImageDecodeLimits {
+        ImageDecodeLimits(maxSide: maxImageSide, maxPixels: maxImagePixels)
     }
 }

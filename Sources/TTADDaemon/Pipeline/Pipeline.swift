@@ -163,6 +163,8 @@ public final class Pipeline: @unchecked Sendable {
             }
             if !alive { break }
         }
+        // Gaps still held by the limiter are published, not lost with the loop.
+        for e in gapEvents.flushAll() { enqueue(outputs.event(e)) }
         // A share of the shutdown budget: what the worker has not observed by then is counted as
         // dropped, and the final checkpoint takes its last snapshot instead.
         if !predictor.preset.finish(timeout: config.daemon.shutdownTimeoutSeconds * 0.25) {
@@ -218,6 +220,10 @@ public final class Pipeline: @unchecked Sendable {
             metrics.outOfOrder.increment()
         case .restart:
             metrics.sequenceRestarts.increment()
+            // A held gap belongs before the restart: a coalesced span never crosses one.
+            if let held = gapEvents.flush(stream: stream, now: ProcessInfo.processInfo.systemUptime) {
+                enqueue(outputs.event(held))
+            }
             enqueue(outputs.event(EventRecord.restart(stream: stream, lastSeq: last ?? 0, tsS: Date().timeIntervalSince1970)))
         case .first, .inOrder:
             break

@@ -34,7 +34,7 @@ enum PredictorFactory {
             do {
                 return try ImagePredictor(model: model, classNames: names, template: c.model.promptTemplate, logitScale: scale,
                                           topK: topK, maxBatch: maxBatch,
-                                          decodeLimits: ImageDecodeLimits(maxSide: c.protocolLimits.maxImageSide)) { image, classes in
+                                          decodeLimits: c.protocolLimits.imageDecodeLimits) { image, classes in
                     try makePreset(PresetContext(settings: c.adaptation, classes: classes, logitScale: scale, topK: topK,
                                                  maxBatch: maxBatch, execution: execution, image: image))
                 }

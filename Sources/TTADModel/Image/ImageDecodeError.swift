@@ -8,7 +8,7 @@ public enum ImageDecodeError: Error, Equatable, Sendable, CustomStringConvertibl
     case truncated(format: ImageFormat, detail: String)
     /// The data is malformed (bad markers, CRC errors, invalid Huffman tables, impossible headers…).
     case corrupt(format: ImageFormat, detail: String)
-    /// Well-formed but not something this pipeline handles (e.g. a CMYK JPEG, 2-channel raw data).
+    /// Well-formed but not something this pipeline handles (e.g. 2-channel raw data).
     case unsupported(format: ImageFormat, detail: String)
     /// The header declares more pixels than the configured limits allow. Raised from the header,
     /// before any pixel buffer is allocated (decompression-bomb guard).

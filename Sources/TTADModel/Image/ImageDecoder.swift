@@ -73,11 +73,11 @@ public final class ImageDecoder {
         guard bytes.count > 0 else { throw .empty }
         switch ImageFormat.sniff(bytes) {
         case .jpeg?:
-            let (w, h) = try jpeg.header(bytes)
+            let (w, h, isCMYK) = try jpeg.header(bytes)
             try limits.check(width: w, height: h)
             let jpeg = self.jpeg
             try image.reshape(width: w, height: h) { out throws(ImageDecodeError) in
-                try jpeg.decode(bytes, width: w, height: h, into: out)
+                try jpeg.decode(bytes, width: w, height: h, isCMYK: isCMYK, into: out)
             }
         case .png?:
             try decodePNG(bytes, into: &image)

@@ -8,6 +8,11 @@ import CTurboJPEG
 /// Greyscale JPEGs are expanded to RGB by replication, as Pillow's `convert("RGB")` does. EXIF
 /// orientation is ignored (so is it by CLIPImageProcessor).
 ///
+/// CMYK and YCCK JPEGs (Photoshop, print workflows): TurboJPEG decodes them only to CMYK pixels,
+/// which are converted here exactly as Pillow's `Image.open(f).convert("RGB")` does: the stored
+/// values are taken as Adobe-inverted (Pillow's rawmode "CMYK;I", whatever the APP14 marker
+/// says), then R = (255−K) − (C·(255−K))/255 per channel with Pillow's rounding.
+///
 /// libjpeg distinguishes errors (decoding stopped) from warnings (it recovered and produced a
 /// full image). Errors → `.corrupt`/`.truncated`. The "premature end of JPEG file" warning means
 /// the data was cut off and libjpeg padded the rest of the image with grey, so it is reported as
@@ -45,8 +50,12 @@ final class JPEGDecoder {
         return m.contains("premature end of jpeg file") || m.contains("empty input buffer")
     }
 
-    /// Reads the header: (width, height, colourspace). Nothing is allocated for pixels.
-    func header(_ bytes: UnsafeRawBufferPointer) throws(ImageDecodeError) -> (width: Int, height: Int) {
+    /// CMYK pixels of the image being decoded (reused between images).
+    private var cmykScratch: [UInt8] = []
+
+    /// Reads the header: width, height and whether the image is CMYK/YCCK. Nothing is
+    /// allocated for pixels.
+    func header(_ bytes: UnsafeRawBufferPointer) throws(ImageDecodeError) -> (width: Int, height: Int, isCMYK: Bool) {
         let h = try instance()
         var width: Int32 = 0, height: Int32 = 0, subsamp: Int32 = 0, colorspace: Int32 = 0
         let base = bytes.baseAddress!.assumingMemoryBound(to: UInt8.self)
@@ -70,13 +79,8 @@ final class JPEGDecoder {
             reset()
             throw .corrupt(format: .jpeg, detail: "header declares a \(width)x\(height) image")
         }
-        switch Int(colorspace) {
-        case Int(TJCS_CMYK.rawValue), Int(TJCS_YCCK.rawValue):
-            throw .unsupported(format: .jpeg, detail: "CMYK/YCCK JPEG (colour space \(colorspace)); only greyscale, YCbCr and RGB JPEGs are supported")
-        default:
-            break
-        }
-        return (Int(width), Int(height))
+        let isCMYK = colorspace == Int32(TJCS_CMYK.rawValue) || colorspace == Int32(TJCS_YCCK.rawValue)
+        return (Int(width), Int(height), isCMYK)
     }
 
     /// Decodes into `output` (exactly `width * height * 3` bytes, from `header`).
@@ -87,13 +91,45 @@ final class JPEGDecoder {
     /// warning (and not `strict`) is the image decoded again without stopping; that pass is
     /// accepted if the only message libjpeg recorded is still that first warning (libjpeg keeps
     /// the first warning's text, and a later fatal error overwrites it).
-    func decode(_ bytes: UnsafeRawBufferPointer, width: Int, height: Int,
+    func decode(_ bytes: UnsafeRawBufferPointer, width: Int, height: Int, isCMYK: Bool = false,
                 into output: UnsafeMutableBufferPointer<UInt8>) throws(ImageDecodeError) {
         precondition(output.count == width * height * 3)
+        guard isCMYK else { return try decode(bytes, width: width, height: height, format: TJPF_RGB, into: output) }
+        let count = width * height * 4
+        if cmykScratch.count < count { cmykScratch = [UInt8](repeating: 0, count: count) }
+        let result = cmykScratch.withUnsafeMutableBufferPointer { cmyk in
+            Result { () throws(ImageDecodeError) in
+                let pixels = UnsafeMutableBufferPointer(rebasing: cmyk[0..<count])
+                try decode(bytes, width: width, height: height, format: TJPF_CMYK, into: pixels)
+                Self.invertedCMYKToRGB(UnsafeBufferPointer(pixels), into: output)
+            }
+        }
+        try result.get()
+    }
+
+    /// Pillow's CMYK JPEG → RGB: unpack "CMYK;I" (255 − stored), then `cmyk2rgb` (Convert.c):
+    /// nk = 255 − K, out = clip(nk − MULDIV255(C, nk)) with MULDIV255(a, b) = ((t >> 8) + t) >> 8,
+    /// t = a·b + 128.
+    static func invertedCMYKToRGB(_ stored: UnsafeBufferPointer<UInt8>, into rgb: UnsafeMutableBufferPointer<UInt8>) {
+        precondition(stored.count / 4 * 3 == rgb.count && stored.count % 4 == 0)
+        @inline(__always) func channel(_ s: UInt8, _ nk: Int) -> UInt8 {
+            let t = (255 - Int(s)) * nk + 128
+            return UInt8(clamping: nk - (((t >> 8) + t) >> 8))
+        }
+        for i in 0..<(stored.count / 4) {
+            let nk = Int(stored[4 * i + 3])   // 255 − K, K = 255 − stored
+            rgb[3 * i] = channel(stored[4 * i], nk)
+            rgb[3 * i + 1] = channel(stored[4 * i + 1], nk)
+            rgb[3 * i + 2] = channel(stored[4 * i + 2], nk)
+        }
+    }
+
+    private func decode(_ bytes: UnsafeRawBufferPointer, width: Int, height: Int, format: TJPF,
+                        into output: UnsafeMutableBufferPointer<UInt8>) throws(ImageDecodeError) {
         let h = try instance()
         // No TJFLAG_FASTDCT / TJFLAG_FASTUPSAMPLE: accurate integer IDCT and fancy upsampling,
         // TurboJPEG's defaults and Pillow's.
-        if run(h, bytes, width, height, output, flags: TJFLAG_STOPONWARNING) == 0 { return }
+        if run(h, bytes, width, height, format, output, flags: TJFLAG_STOPONWARNING) == 0 { return }
         let first = Self.message(h)
         let isWarning = tjGetErrorCode(h) == Int32(TJERR_WARNING.rawValue)
         guard isWarning, !strict, !Self.isEndOfData(first) else {
@@ -102,18 +138,19 @@ final class JPEGDecoder {
         }
         reset()   // a fresh handle for the second pass, rather than one libjpeg bailed out of
         let h2 = try instance()
-        if run(h2, bytes, width, height, output, flags: 0) == 0 { return }
+        if run(h2, bytes, width, height, format, output, flags: 0) == 0 { return }
         let last = Self.message(h2)
         if tjGetErrorCode(h2) == Int32(TJERR_WARNING.rawValue) && last == first { return }   // recovered
         reset()
         throw Self.isEndOfData(last) ? .truncated(format: .jpeg, detail: last) : .corrupt(format: .jpeg, detail: last)
     }
 
-    private func run(_ h: tjhandle, _ bytes: UnsafeRawBufferPointer, _ width: Int, _ height: Int,
+    private func run(_ h: tjhandle, _ bytes: UnsafeRawBufferPointer, _ width: Int, _ height: Int, _ format: TJPF,
                      _ output: UnsafeMutableBufferPointer<UInt8>, flags: Int32) -> Int32 {
-        tjDecompress2(h, bytes.baseAddress!.assumingMemoryBound(to: UInt8.self), UInt(bytes.count),
-                      output.baseAddress, Int32(width), Int32(width * 3), Int32(height),
-                      Int32(TJPF_RGB.rawValue), flags)
+        let pixelSize = format == TJPF_CMYK ? 4 : 3
+        return tjDecompress2(h, bytes.baseAddress!.assumingMemoryBound(to: UInt8.self), UInt(bytes.count),
+                             output.baseAddress, Int32(width), Int32(width * pixelSize), Int32(height),
+                             Int32(format.rawValue), flags)
     }
 
     private func reset() {
