@@ -66,7 +66,7 @@ func posixOpen(_ path: String, _ flags: Int32, _ mode: mode_t) -> Int32 {
 /// move the other's live database aside as "corrupt" while it is mid-write. `flock` is released by
 /// the kernel when the process dies, so a killed daemon never leaves a stale lock behind. The file
 /// holds the owner's pid for diagnosis only.
-final class DirectoryLock: Sendable {
+public final class DirectoryLock: Sendable {
     let path: String
     private let fd: Mutex<Int32>
 
@@ -95,6 +95,22 @@ final class DirectoryLock: Sendable {
         _ = ftruncate(descriptor, 0)
         _ = pid.withCString { pwrite(descriptor, $0, strlen($0), 0) }
         fd = Mutex(descriptor)
+    }
+
+    /// Throws ``StateStoreError/lockedByAnotherProcess(path:holder:)`` if another process holds
+    /// the lock of `directory` now, taking nothing (a missing directory or lock file means no one
+    /// does). A daemon asks this before it opens any listener, so a second daemon on the same
+    /// state fails on the lock, not on a port the first one holds; the store's own lock, taken
+    /// later, is still what guarantees a single owner.
+    public static func checkNotHeld(directory: String) throws {
+        let path = directory + "/ttad.lock"
+        let descriptor = posixOpen(path, O_RDONLY | O_CLOEXEC, 0)
+        guard descriptor >= 0 else { return }
+        defer { close(descriptor) }
+        guard flock(descriptor, LOCK_EX | LOCK_NB) != 0 else { return }   // closing releases it
+        guard errno == EWOULDBLOCK else { return }
+        let holder = (try? String(contentsOfFile: path, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+        throw StateStoreError.lockedByAnotherProcess(path: path, holder: holder.isEmpty ? "unknown holder" : "pid \(holder)")
     }
 
     /// Releases the lock. Idempotent.

@@ -96,12 +96,27 @@ final class DaemonProcessTests: XCTestCase {
         let notify = try NotifySocket()
         let first = try RunningProcess(exe, ["run", "--config", config], environment: ["NOTIFY_SOCKET": notify.path])
         XCTAssertTrue(notify.receive(until: { $0.contains("READY=1") }).last?.contains("READY=1") ?? false, first.stderr)
-        let second = try RunningProcess(exe, ["run", "--config", config, "--ingest", "tcp://127.0.0.1:\(try freeTCPPort())",
+        // The same state directory in image mode: the model loads before the store is opened, so
+        // only a lock check ahead of everything keeps the second daemon's metrics port from
+        // coming up (and logging that it listens) before it fails.
+        let imageConfig = env.directory.appendingPathComponent("image.toml").path
+        try """
+        [daemon]
+        mode = "image"
+        state_directory = "state"
+        [classifier]
+        top_k = 2
+        [model]
+        folder = "\(DaemonImageModeTests.modelFolder)"
+        class_names = ["cat", "dog", "car", "tree"]
+        """.write(toFile: imageConfig, atomically: true, encoding: .utf8)
+        let second = try RunningProcess(exe, ["run", "--config", imageConfig, "--ingest", "tcp://127.0.0.1:\(try freeTCPPort())",
                                               "--publish", "tcp://127.0.0.1:\(try freeTCPPort())", "--metrics", "127.0.0.1:0"],
                                         environment: [:])
         XCTAssertTrue(second.wait(timeout: 15))
-        XCTAssertNotEqual(second.process.terminationStatus, 0)
-        XCTAssertTrue(second.stderr.contains("lock"), second.stderr)
+        XCTAssertEqual(second.process.terminationStatus, 1)
+        XCTAssertTrue(second.stderr.contains("is held by another process (pid \(first.process.processIdentifier))"), second.stderr)
+        XCTAssertFalse(second.stderr.contains("metrics port listening"), second.stderr)
         kill(first.process.processIdentifier, SIGTERM)
         XCTAssertTrue(first.wait(timeout: 15))
         XCTAssertEqual(first.process.terminationStatus, 0, first.stderr)

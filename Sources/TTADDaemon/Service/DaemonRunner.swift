@@ -3,11 +3,15 @@ import Logging
 import Metrics
 import Prometheus
 import ServiceLifecycle
+import TTADState
 
 /// `ttad run`: the daemon, the metrics port and the signal handling, as one ServiceGroup.
 public enum DaemonRunner {
     public static func run(config: DaemonConfig, logger: Logger) async throws {
         try DescriptorBudget.check(config.metrics)
+        // Before any listener: a second daemon on the same state must fail on the lock, with that
+        // message, not on the metrics port the first one holds.
+        try DirectoryLock.checkNotHeld(directory: config.daemon.stateDirectory)
         let registry = PrometheusCollectorRegistry()
         // Library metrics (swift-metrics API) land in the same registry as ours.
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
