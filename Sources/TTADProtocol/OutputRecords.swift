@@ -106,9 +106,10 @@ public enum EventKind {
     public static let reset = "reset"
     public static let gap = "gap"
     public static let restart = "restart"
+    public static let heartbeat = "heartbeat"
 
     /// Every kind above; a test holds docs/protocol.md §5.2 to this set.
-    public static let all: Set<String> = [started, stopping, checkpoint, reset, gap, restart]
+    public static let all: Set<String> = [started, stopping, checkpoint, reset, gap, restart, heartbeat]
 }
 
 /// A lifecycle / stream event, published on `event`.

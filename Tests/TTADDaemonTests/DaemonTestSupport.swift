@@ -31,6 +31,8 @@ final class TestDaemonEnvironment {
         c.classifier.logitScale = 10  // unsaturated probabilities, so entropy is informative
         c.metrics.enabled = false
         c.state.checkpointEverySeconds = 3600
+        // Tests that count events see only the ones they cause; DaemonHeartbeatTests turn it on.
+        c.publish.heartbeatSeconds = 0
         config = c
     }
 

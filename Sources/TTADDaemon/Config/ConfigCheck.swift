@@ -48,6 +48,7 @@ public enum ConfigCheck {
                          ("heartbeat_timeout_ms", "\(c.ingest.heartbeatTimeoutMs)")])
         table("publish", [("endpoints", a(c.publish.endpoints)), ("bind", "\(c.publish.bind)"),
                           ("send_high_water_mark", "\(c.publish.sendHighWaterMark)"),
+                          ("heartbeat_s", d(c.publish.heartbeatSeconds)),
                           ("queue_capacity", "\(c.publish.queueCapacity)")])
         table("protocol", [("max_header_bytes", "\(c.protocolLimits.maxHeaderBytes)"),
                            ("max_payload_bytes", "\(c.protocolLimits.maxPayloadBytes)"),

@@ -65,6 +65,7 @@ public enum ConfigLoader {
             if let v = try t.bool("bind") { c.publish.bind = v }
             if let v = try t.int("send_high_water_mark", min: 0, max: Int(Int32.max)) { c.publish.sendHighWaterMark = v }
             if let v = try t.int("queue_capacity", min: 1, max: 1 << 24) { c.publish.queueCapacity = v }
+            if let v = try t.double("heartbeat_s", min: 0, max: 3600) { c.publish.heartbeatSeconds = v }
             try t.rejectUnknownKeys()
         }
         if var t = try root.subtable("protocol") {

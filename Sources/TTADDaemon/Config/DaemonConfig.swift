@@ -103,6 +103,9 @@ public struct PublishSection: Sendable, Equatable {
     public var sendHighWaterMark: Int = 100_000
     /// Outputs waiting for the I/O thread; beyond this they are dropped and counted.
     public var queueCapacity: Int = 65_536
+    /// Seconds between `heartbeat` events (0: none): a subscriber's positive sign that its
+    /// subscription is live, which the `started` event cannot give (it precedes every subscriber).
+    public var heartbeatSeconds: Double = 5
     public init() {}
 }
 

@@ -100,6 +100,8 @@ public final class Pipeline: @unchecked Sendable {
         var flagged: [Bool] = []
         flagged.reserveCapacity(maxBatch)
         var lastCheckpoint = ProcessInfo.processInfo.systemUptime
+        let startedAt = lastCheckpoint
+        var lastHeartbeat = startedAt
         var sinceCheckpoint = 0
 
         while true {
@@ -154,6 +156,14 @@ public final class Pipeline: @unchecked Sendable {
             // Live mode: steps and resets the worker finished while no sample came in.
             if items.isEmpty && predictor.preset.reportsAdaptation { report(predictor.preset.takeReport()) }
             for e in gapEvents.due(now: now) { enqueue(outputs.event(e)) }
+            if config.publish.heartbeatSeconds > 0, now - lastHeartbeat >= config.publish.heartbeatSeconds {
+                enqueue(outputs.event(EventRecord(kind: EventKind.heartbeat, tsS: Date().timeIntervalSince1970, detail: [
+                    JSONMember("samples_processed", .int(counters.samplesProcessed)),
+                    JSONMember("uptime_s", .double(((now - startedAt) * 1000).rounded() / 1000)),
+                ])))
+                wakeIO()
+                lastHeartbeat = now
+            }
             if !items.isEmpty { wakeIO() }
             if sinceCheckpoint >= config.state.checkpointEverySamples
                 || (sinceCheckpoint > 0 && now - lastCheckpoint >= config.state.checkpointEverySeconds) {
