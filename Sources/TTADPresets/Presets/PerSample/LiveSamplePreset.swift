@@ -81,3 +81,18 @@ final class SampleLearning<Method: SplitSamplePreset>: BackgroundLearning {
 
     func takeReport() -> AdaptationReport { method.takeReport() }
 }
+
+extension PerSamplePreset {
+    /// A `SplitSamplePreset` where the context says learning runs: one instance inline
+    /// (deterministic mode), or a predicting and a learning instance with a worker (live mode).
+    static func split<Method: SplitSamplePreset>(_ c: PresetContext, worker name: String,
+                                                 _ make: () throws -> Method) throws -> PerSamplePreset {
+        switch c.execution {
+        case .inline:
+            return PerSamplePreset(try make(), context: c)
+        case .worker:
+            return PerSamplePreset(LiveSamplePreset(predicting: try make(), learning: try make(), name: name,
+                                                    cpuBudget: c.settings.workerCPUBudget), context: c)
+        }
+    }
+}

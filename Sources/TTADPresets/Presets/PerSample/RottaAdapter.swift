@@ -190,15 +190,10 @@ extension RottaAdapter {
     static let descriptor = PresetDescriptor(name: .rotta, worksOnEmbeddings: false,
                                              summary: "RoTTA: an EMA teacher predicts; the student's affines learn on a CSTU bank") { c in
         let i = try c.requireImage("rotta")
-        func make() throws -> RottaAdapter {
+        return try PerSamplePreset.split(c, worker: "ttad-rotta") {
             try RottaAdapter(settings: c.settings, model: i.model, classes: c.classes, logitScale: c.logitScale,
                              maxBatch: c.maxBatch, decodeLimits: i.decodeLimits,
                              augmenter: StrongAugmenter(preprocessing: i.model.preprocessing, seed: c.settings.seed))
-        }
-        switch c.execution {
-        case .inline: return PerSamplePreset(try make(), context: c)
-        case .worker: return PerSamplePreset(LiveSamplePreset(predicting: try make(), learning: try make(), name: "ttad-rotta",
-                                                              cpuBudget: c.settings.workerCPUBudget), context: c)
         }
     }
 }

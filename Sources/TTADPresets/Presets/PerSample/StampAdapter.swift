@@ -176,15 +176,10 @@ extension StampAdapter {
     static let descriptor = PresetDescriptor(name: .stamp, worksOnEmbeddings: false,
                                              summary: "STAMP: SAM-SGD on most affines over a class-balanced replay memory") { c in
         let i = try c.requireImage("stamp")
-        func make() throws -> StampAdapter {
+        return try PerSamplePreset.split(c, worker: "ttad-stamp") {
             try StampAdapter(settings: c.settings, model: i.model, classes: c.classes, logitScale: c.logitScale,
                              maxBatch: c.maxBatch, decodeLimits: i.decodeLimits,
                              augmenter: StrongAugmenter(preprocessing: i.model.preprocessing, seed: c.settings.seed))
-        }
-        switch c.execution {
-        case .inline: return PerSamplePreset(try make(), context: c)
-        case .worker: return PerSamplePreset(LiveSamplePreset(predicting: try make(), learning: try make(), name: "ttad-stamp",
-                                                              cpuBudget: c.settings.workerCPUBudget), context: c)
         }
     }
 }
