@@ -9,8 +9,8 @@ import TTADModel
 /// method learns from the sample (never from an outlier).
 ///
 /// For TPT and DynaPrompt the step *is* the prediction, so they run on the processing thread in
-/// both executions; a method whose learning can run apart (RoTTA) hands it to a `LearningWorker`
-/// in live mode (`RottaLive`).
+/// both executions; a method whose learning can run apart (RoTTA, STAMP) hands it to a `LearningWorker`
+/// in live mode (`SplitSamplePreset`, `LiveSamplePreset`).
 protocol SamplePreset: AnyObject {
     /// Version of the adapted parameters the next prediction uses.
     var version: Int { get }
