@@ -61,7 +61,7 @@ final class LearningWorker<Learner: BackgroundLearning>: @unchecked Sendable {
         snapshot = learner.snapshot()
     }
 
-    /// Changes the learner before the thread exists (a restore); no-op afterwards.
+    /// Changes the learner before the thread exists (a restore); only before `start`.
     func beforeStart(_ change: (Learner) -> Void) {
         precondition(thread == nil, "only before start")
         change(learner)

@@ -63,7 +63,7 @@ final class DynaPromptAdapter: SamplePreset {
         if loss.isFinite { report.lastLoss = loss }
     }
 
-    func observe(row: Int, sample: () -> BankSample, frozenClass: Int, isOutlier: Bool) {}
+    func observe(row: Int, sample: () -> BankSample, frozenClass: Int, isOutlier: Bool) { report.observedSamples += 1 }
 
     func takeReport() -> AdaptationReport {
         var r = report

@@ -9,19 +9,22 @@ import TTADModel
 final class LiveSamplePreset<Method: SplitSamplePreset>: SamplePreset {
     private let predicting: Method
     private let worker: LearningWorker<SampleLearning<Method>>
+    /// `predicting`'s parameter buffers (a restore copies into them, so they stay these).
+    private let predictingParameters: [FloatBuffer]
     private var current = 0
     /// Observations of the batch being learned from, handed over as one job.
     private var batch: [Method.Observation] = []
 
     init(predicting: Method, learning: Method, name: String, cpuBudget: Double) {
         self.predicting = predicting
+        predictingParameters = predicting.predictingParameters
         worker = LearningWorker(learner: SampleLearning(learning), name: name, cpuBudget: cpuBudget)
     }
 
     /// Read by the driver before each batch's predictions: the moment to take the newest
     /// published parameters, so the whole batch is predicted with one version.
     var version: Int {
-        current = worker.refresh(predicting.predictingParameters, current: current)
+        current = worker.refresh(predictingParameters, current: current)
         return current
     }
 

@@ -21,8 +21,7 @@ protocol SamplePreset: AnyObject {
     func observe(row: Int, sample: () -> BankSample, frozenClass: Int, isOutlier: Bool)
     /// After the `observe` calls of one batch.
     func batchLearned()
-    /// What adaptation did since the last call. A method that counts what it learned from sets
-    /// `observedSamples` itself (a worker's learner does); otherwise the driver counts.
+    /// What adaptation did since the last call, `observedSamples` included.
     func takeReport() -> AdaptationReport
     /// Starts a worker, after any restore.
     func start()
@@ -70,7 +69,6 @@ final class PerSamplePreset: AdaptationPreset {
     /// Each row's zero-shot class: the frozen reference the methods' admission compares against.
     private var frozenClasses: [Int]
     private(set) var version = 0
-    private var observed = 0
 
     init(_ method: SamplePreset, context: PresetContext) {
         self.method = method
@@ -92,7 +90,6 @@ final class PerSamplePreset: AdaptationPreset {
 
     func learn(_ batch: PresetBatch, results: ArraySlice<ClassificationResult>, outliers: [Bool]) {
         guard let images = batch.images else { return }
-        observed += batch.count
         for i in 0..<batch.count {
             method.observe(row: i, sample: { images.sample(i) }, frozenClass: frozenClasses[i], isOutlier: i < outliers.count && outliers[i])
         }
@@ -102,10 +99,7 @@ final class PerSamplePreset: AdaptationPreset {
     var reportsAdaptation: Bool { true }
 
     func takeReport() -> AdaptationReport? {
-        var r = method.takeReport()
-        if r.observedSamples == 0 && r.queuedSamples == nil { r.observedSamples = observed }
-        observed = 0
-        return r
+        method.takeReport()
     }
 
     func start() { method.start() }

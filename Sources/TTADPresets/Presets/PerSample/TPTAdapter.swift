@@ -48,7 +48,7 @@ final class TPTAdapter: SamplePreset {
         if loss.isFinite { report.lastLoss = loss }
     }
 
-    func observe(row: Int, sample: () -> BankSample, frozenClass: Int, isOutlier: Bool) {}
+    func observe(row: Int, sample: () -> BankSample, frozenClass: Int, isOutlier: Bool) { report.observedSamples += 1 }
 
     func takeReport() -> AdaptationReport {
         var r = report

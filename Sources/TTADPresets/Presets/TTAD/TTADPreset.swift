@@ -24,6 +24,8 @@ public final class TTADPreset: AdaptationPreset {
     /// The learner predictions run through: the adapter's own inline, a copy the worker's
     /// published affines are copied into otherwise.
     private let predicting: VisionNormLearner
+    /// `predicting`'s LayerNorm affine buffers, which the worker's published ones are copied into.
+    private let predictingAffines: [FloatBuffer]
     /// Inline: decodes bank items again for the step, and the source tower's view of the batch.
     private let replay: ReplayDecoder?
     private let frozenClassifier: EmbeddingClassifier?
@@ -56,6 +58,7 @@ public final class TTADPreset: AdaptationPreset {
             frozenClassifier = EmbeddingClassifier(classes: c.classes, logitScale: c.logitScale, topK: 1, maxBatch: c.maxBatch)
             frozenFeatures = FloatBuffer(count: c.maxBatch * model.config.projectionDim)
         }
+        predictingAffines = predicting.trainer.layerNorms.map(\.value)
     }
 
     public func encode(images: UnsafePointer<Float>, batch count: Int, features: UnsafeMutablePointer<Float>) -> Bool {
@@ -71,7 +74,7 @@ public final class TTADPreset: AdaptationPreset {
             frozenClassifier.classify(batch: UnsafeBufferPointer(start: frozenFeatures.pointer, count: count * p), count: count,
                                       results: &frozenResults)
         } else if let worker {
-            version = worker.refresh(predicting.trainer.layerNorms.map(\.value), current: version)
+            version = worker.refresh(predictingAffines, current: version)
             predicting.encode(images: images, batch: count, features: features)
         }
         return true
