@@ -82,7 +82,10 @@ public enum ConfigCheck {
         table("adaptation", [("preset", s(ad.preset.rawValue)), ("learning_rate", d(ad.learningRate)),
                              ("anchor_weight", d(ad.anchorWeight)), ("update_every_samples", "\(ad.updateEverySamples)"),
                              ("min_bank_items", "\(ad.minBankItems)"), ("worker_cpu_budget", d(ad.workerCPUBudget)),
-                             ("seed", "\(ad.seed)")])
+                             ("seed", "\(ad.seed)"), ("scope", s(c.adaptationStates.scope.rawValue)),
+                             ("max_live_states", "\(c.adaptationStates.maxLiveStates)"),
+                             ("max_saved_states", "\(c.adaptationStates.maxSavedStates)"),
+                             ("state_groups", "[" + c.adaptationStates.groups.map(s).joined(separator: ", ") + "]")])
         table("adaptation.bank", [("capacity", "\(ad.bank.capacity)"), ("max_bytes", "\(ad.bank.maxBytes)"),
                                   ("entropy_fraction", d(ad.bank.entropyFraction)),
                                   ("require_frozen_agreement", "\(ad.bank.requireFrozenAgreement)")])

@@ -149,6 +149,20 @@ public enum ConfigLoader {
             if let v = try t.int("update_every_samples", min: 1, max: 1 << 24) { c.adaptation.updateEverySamples = v }
             if let v = try t.int("min_bank_items", min: 1, max: 4096) { c.adaptation.minBankItems = v }
             if let v = try t.double("worker_cpu_budget", min: 0, max: 1, exclusiveMin: true) { c.adaptation.workerCPUBudget = v }
+            if let v = try t.string("scope") {
+                guard let scope = AdaptationScope(rawValue: v) else {
+                    throw ConfigError(key: t.key("scope"), "must be \"global\" or \"stream\", got \"\(v)\"")
+                }
+                c.adaptationStates.scope = scope
+            }
+            if let v = try t.int("max_live_states", min: 1, max: 256) { c.adaptationStates.maxLiveStates = v }
+            if let v = try t.int("max_saved_states", min: 0, max: 1 << 16) { c.adaptationStates.maxSavedStates = v }
+            if let v = try t.strings("state_groups") {
+                for (i, g) in v.enumerated() where g.isEmpty || g.utf8.count > 256 {
+                    throw ConfigError(key: "\(t.key("state_groups"))[\(i)]", "must be a non-empty stream-id prefix of at most 256 bytes")
+                }
+                c.adaptationStates.groups = v
+            }
             if var b = try t.subtable("bank") {
                 if let v = try b.int("capacity", min: 1, max: 4096) { c.adaptation.bank.capacity = v }
                 if let v = try b.int("max_bytes", min: 1024, max: 1 << 34) { c.adaptation.bank.maxBytes = v }

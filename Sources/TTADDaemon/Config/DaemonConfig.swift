@@ -19,6 +19,8 @@ public struct DaemonConfig: Sendable, Equatable {
     public var curve = CurveSection()
     public var drift = DriftSection()
     public var adaptation = AdaptationSection()
+    /// `[adaptation]`'s scope keys: which samples share one adapted state.
+    public var adaptationStates = StateScopeSection()
 
     public init() {}
 }

@@ -67,6 +67,8 @@ public final class DaemonMetrics: Sendable {
     public let outlierThreshold: Gauge
     public let outliersFlagged: Counter
     public let adaptationSteps: Counter
+    /// `scope = "stream"`'s state counts and per-state series.
+    public let states: StateMetrics
     public let adaptationStepDuration: Histogram<Double>
     public let adaptationLoss: Gauge
     public let adaptationBankItems: Gauge
@@ -137,6 +139,7 @@ public final class DaemonMetrics: Sendable {
         driftAlarms = alarms
         outlierThreshold = r.makeGauge(descriptor: desc("ttad_outlier_threshold", "Outlier-score threshold in effect (fixed or calibrated); NaN while calibrating or when flagging is off."))
         outliersFlagged = r.makeCounter(descriptor: desc("ttad_outliers_flagged_total", "Predictions flagged as outliers (score above the threshold)."))
+        states = StateMetrics(registry: r)
         adaptationSteps = r.makeCounter(descriptor: desc("ttad_adaptation_steps_total", "Adaptation steps applied (each replays the memory bank once)."))
         adaptationStepDuration = r.makeValueHistogram(descriptor: desc("ttad_adaptation_step_duration_seconds", "Time of one adaptation step (the memory bank replayed once, forward and backward)."), buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5])
         adaptationLoss = r.makeGauge(descriptor: desc("ttad_adaptation_loss", "Self-weighted entropy of the last adaptation step (nats)."))

@@ -12,7 +12,24 @@ struct RestoredState {
     var drift: DriftMonitor?
     var outliers: ThresholdCalibrator?
     var adaptation: AdaptationCheckpoint?
+    /// `scope = "stream"`'s states (a checkpoint has this or `adaptation`, per the scope it was
+    /// written in).
+    var adaptationStates: StatesCheckpoint?
     var fromCheckpoint: CheckpointInfo?
+}
+
+/// The adapted state a checkpoint saves: the one preset's in global scope, every state's in
+/// stream scope.
+enum SavedAdaptation {
+    case global(AdaptationCheckpoint?)
+    case streams(StatesCheckpoint)
+
+    var version: Int {
+        switch self {
+        case .global(let c): return c?.version ?? 0
+        case .streams(let c): return c.version
+        }
+    }
 }
 
 /// Writes the daemon's state into the store and reads it back at start.
@@ -27,6 +44,7 @@ final class Checkpointer: @unchecked Sendable {
     static let driftSection = "drift"
     static let outliersSection = "outliers"
     static let adaptationSection = "adaptation"
+    static let adaptationStatesSection = "adaptation_states"
 
     let store: StateStore
     private let metrics: DaemonMetrics
@@ -50,6 +68,7 @@ final class Checkpointer: @unchecked Sendable {
             if let b = c.sections[Self.driftSection] { r.drift = try dec.decode(DriftMonitor.self, from: Data(b)) }
             if let b = c.sections[Self.outliersSection] { r.outliers = try dec.decode(ThresholdCalibrator.self, from: Data(b)) }
             if let b = c.sections[Self.adaptationSection] { r.adaptation = try dec.decode(AdaptationCheckpoint.self, from: Data(b)) }
+            if let b = c.sections[Self.adaptationStatesSection] { r.adaptationStates = try dec.decode(StatesCheckpoint.self, from: Data(b)) }
             r.fromCheckpoint = info
         } catch {
             // The store already vouched for the file; a section we cannot read is our bug or a
@@ -62,22 +81,27 @@ final class Checkpointer: @unchecked Sendable {
 
     @discardableResult
     func write(sequences: SequenceTracker, counters: ProcessingCounters, drift: DriftMonitor?, outliers: ThresholdCalibrator?,
-               adaptation: AdaptationCheckpoint? = nil, reason: String) -> CheckpointInfo? {
+               adaptation: SavedAdaptation = .global(nil), reason: String) -> CheckpointInfo? {
         let t0 = DispatchTime.now().uptimeNanoseconds
         do {
             let enc = JSONEncoder()
             enc.outputFormatting = .sortedKeys
-            var c = Checkpoint(samplesProcessed: counters.samplesProcessed, promptVersion: Int64(adaptation?.version ?? 0))
+            var c = Checkpoint(samplesProcessed: counters.samplesProcessed, promptVersion: Int64(adaptation.version))
             c.sections[Self.sequenceSection] = Array(try enc.encode(sequences))
             c.sections[Self.countersSection] = Array(try enc.encode(counters))
             if let drift { c.sections[Self.driftSection] = Array(try enc.encode(drift)) }
             if let outliers { c.sections[Self.outliersSection] = Array(try enc.encode(outliers)) }
-            if let adaptation {
+            switch adaptation {
+            case .global(nil):
+                break
+            case .global(let adaptation?):
                 c.sections[Self.adaptationSection] = Array(try enc.encode(adaptation))
                 // The adapted tensors also go in as a prompt snapshot: kept longer, inspectable alone.
                 if let p = adaptation.adaptedTensors {
                     c.promptSnapshot = PromptSnapshot(version: Int64(adaptation.version), tensors: p, shapes: p.mapValues { [$0.count] })
                 }
+            case .streams(let states):
+                c.sections[Self.adaptationStatesSection] = Array(try enc.encode(states))
             }
             let info = try store.writeCheckpoint(c, reason: reason)
             metrics.checkpoints.increment()

@@ -12,23 +12,29 @@ final class EmbeddingPredictor: Predictor {
     let classifier: EmbeddingClassifier
     let classNames: [String]
     let dimension: Int
-    let preset: any AdaptationPreset
+    var preset: any AdaptationPreset
+    private let presetMaker: () throws -> any AdaptationPreset
     private let maxBatch: Int
     private let buffer: UnsafeMutableBufferPointer<Float>
     private var results: [ClassificationResult] = []
     private(set) var count = 0
 
-    init(classes: ClassEmbeddings, logitScale: Float, topK: Int, maxBatch: Int, preset: any AdaptationPreset = FrozenPreset()) {
+    /// `makePreset` builds one more preset like `preset` (for the states of `scope = "stream"`).
+    init(classes: ClassEmbeddings, logitScale: Float, topK: Int, maxBatch: Int, preset: any AdaptationPreset = FrozenPreset(),
+         makePreset: @escaping () throws -> any AdaptationPreset = { FrozenPreset() }) {
         classifier = EmbeddingClassifier(classes: classes, logitScale: logitScale, topK: topK, maxBatch: maxBatch)
         classNames = classes.names
         dimension = classifier.dimension
         self.maxBatch = maxBatch
         self.preset = preset
+        presetMaker = makePreset
         buffer = .allocate(capacity: maxBatch * classifier.dimension)
         buffer.initialize(repeating: 0)
     }
 
     deinit { buffer.deallocate() }
+
+    func makePreset() throws -> any AdaptationPreset { try presetMaker() }
 
     var embeddingDimension: Int? { dimension }
 

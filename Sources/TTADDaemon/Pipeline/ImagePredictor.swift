@@ -17,7 +17,8 @@ final class ImagePredictor: Predictor {
     let classNames: [String]
     let classPrompts: ClassPromptEncoder
     private(set) var classifier: EmbeddingClassifier
-    let preset: any AdaptationPreset
+    var preset: any AdaptationPreset
+    private let presetMaker: () throws -> any AdaptationPreset
     private let vision: CLIPVisionEncoder
     private let imageDecoder: ImageDecoder
     private let preprocessor: ImagePreprocessor
@@ -30,19 +31,23 @@ final class ImagePredictor: Predictor {
     /// `makePreset` builds the adaptation preset from the classes the text tower made.
     init(model: CLIPModel, classNames: [String], template: String, logitScale: Float, topK: Int, maxBatch: Int,
          decodeLimits: ImageDecodeLimits,
-         makePreset: (PresetContext.ImageModel, ClassEmbeddings) throws -> any AdaptationPreset = { _, _ in FrozenPreset() }) throws {
+         makePreset: @escaping (PresetContext.ImageModel, ClassEmbeddings) throws -> any AdaptationPreset = { _, _ in FrozenPreset() }) throws {
         self.model = model
         self.classNames = classNames
         classPrompts = try ClassPromptEncoder(model: model, classNames: classNames, template: template)
         let classes = try classPrompts.classEmbeddings()
         classifier = EmbeddingClassifier(classes: classes, logitScale: logitScale, topK: topK, maxBatch: maxBatch)
-        preset = try makePreset(PresetContext.ImageModel(model: model, prompts: classPrompts, decodeLimits: decodeLimits), classes)
+        let image = PresetContext.ImageModel(model: model, prompts: classPrompts, decodeLimits: decodeLimits)
+        preset = try makePreset(image, classes)
+        presetMaker = { try makePreset(image, classes) }
         vision = model.makeVisionEncoder()
         imageDecoder = ImageDecoder(limits: decodeLimits)
         preprocessor = ImagePreprocessor(config: model.preprocessing)
         images = ImageBatch(maxBatch: maxBatch, imageFloatCount: vision.imageFloatCount)
         features = FloatBuffer(count: maxBatch * model.config.projectionDim)
     }
+
+    func makePreset() throws -> any AdaptationPreset { try presetMaker() }
 
     var embeddingDimension: Int? { nil }
 

@@ -16,6 +16,9 @@ import TTADSupport
 public final class Pipeline: @unchecked Sendable {
     private let config: DaemonConfig
     private let predictor: any Predictor
+    /// The adapted states (one in global scope); the predictor's preset is set to the batch's.
+    private let states: PresetStates
+    private let stateMetrics: StateMetrics?
     private let decoder: SampleDecoder
     private let ingestQueue: BoundedQueue<IngestItem>
     private let outputQueue: BoundedQueue<OutgoingMessage>
@@ -39,12 +42,14 @@ public final class Pipeline: @unchecked Sendable {
     private let stopLock = NSLock()
     private var abandon = false
 
-    init(config: DaemonConfig, predictor: any Predictor, drift: DriftReporter?, outliers: OutlierFlagger,
+    init(config: DaemonConfig, predictor: any Predictor, states: PresetStates, drift: DriftReporter?, outliers: OutlierFlagger,
          ingestQueue: BoundedQueue<IngestItem>, outputQueue: BoundedQueue<OutgoingMessage>,
          wakeIO: @escaping @Sendable () -> Void, metrics: DaemonMetrics, health: HealthState,
          notifier: SystemdNotifier, checkpointer: Checkpointer, restored: RestoredState, logger: Logger) {
         self.config = config
         self.predictor = predictor
+        self.states = states
+        stateMetrics = states.section.scope == .stream ? metrics.states : nil
         self.drift = drift
         self.outliers = outliers
         self.decoder = SampleDecoder(limits: config.protocolLimits.decoderLimits(embeddingDimension: predictor.embeddingDimension))
@@ -62,7 +67,7 @@ public final class Pipeline: @unchecked Sendable {
     }
 
     public func start() {
-        predictor.preset.start()
+        states.start()
         let t = Thread { [self] in
             self.run()
             self.finished.signal()
@@ -119,42 +124,52 @@ public final class Pipeline: @unchecked Sendable {
             }
             if !items.isEmpty {
                 let t0 = DispatchTime.now().uptimeNanoseconds
-                accepted.removeAll(keepingCapacity: true)
-                arrivals.removeAll(keepingCapacity: true)
-                predictor.beginBatch()
-                for item in items {
-                    if let header = admit(item) {
-                        accepted.append(header)
-                        arrivals.append(item.receivedAtNs)
+                var processed = 0
+                if states.section.scope == .global {
+                    predictor.beginBatch()
+                    accepted.removeAll(keepingCapacity: true)
+                    arrivals.removeAll(keepingCapacity: true)
+                    for item in items {
+                        if let header = validate(item), append(item, header) {
+                            accepted.append(header)
+                            arrivals.append(item.receivedAtNs)
+                        }
+                    }
+                    processed += predictAndLearn(accepted, arrivals: arrivals, flagged: &flagged)
+                } else {
+                    // One batch per state, in the order the states first appear: each is predicted
+                    // with and learns into its own state; a stream's samples keep their order.
+                    var groups: [(name: String, samples: [(IngestItem, SampleHeader)])] = []
+                    for item in items {
+                        guard let header = validate(item) else { continue }
+                        let name = states.section.stateName(forStream: header.stream)
+                        if let g = groups.firstIndex(where: { $0.name == name }) {
+                            groups[g].samples.append((item, header))
+                        } else {
+                            groups.append((name, [(item, header)]))
+                        }
+                    }
+                    for g in groups {
+                        usePreset(ofState: g.name)
+                        predictor.beginBatch()
+                        accepted.removeAll(keepingCapacity: true)
+                        arrivals.removeAll(keepingCapacity: true)
+                        for (item, header) in g.samples where append(item, header) {
+                            accepted.append(header)
+                            arrivals.append(item.receivedAtNs)
+                        }
+                        processed += predictAndLearn(accepted, arrivals: arrivals, flagged: &flagged)
                     }
                 }
-                let results = predictor.finishBatch()
-                let done = DispatchTime.now().uptimeNanoseconds
-                let version = predictor.preset.version
-                flagged.removeAll(keepingCapacity: true)
-                for i in 0..<accepted.count {
-                    let latency = Double(done &- arrivals[i]) / 1e9
-                    let outlier = outliers.flag(score: OutputBuilder.outlierScore(results[i]), metrics: metrics)
-                    flagged.append(outlier)
-                    let msg = outputs.prediction(header: accepted[i], result: results[i], outlier: outlier,
-                                                 promptVersion: version, latencySeconds: latency)
-                    enqueue(msg)
-                    metrics.sampleLatency.record(latency)
-                    if drift?.observe(results[i], features: predictor.features(at: i), metrics: metrics) == true {
-                        enqueue(outputs.drift(drift!.record(tsS: Date().timeIntervalSince1970, metrics: metrics)))
-                    }
-                }
-                predictor.adaptAfterBatch(outliers: flagged)
-                if predictor.preset.reportsAdaptation { report(predictor.preset.takeReport()) } else { metrics.promptVersion.set(Double(version)) }
-                counters.samplesProcessed += Int64(accepted.count)
-                sinceCheckpoint += accepted.count
-                metrics.samplesProcessed.increment(by: Int64(accepted.count))
+                counters.samplesProcessed += Int64(processed)
+                sinceCheckpoint += processed
+                metrics.samplesProcessed.increment(by: Int64(processed))
                 metrics.batchSize.record(Double(items.count))
                 metrics.batchDuration.record(Double(DispatchTime.now().uptimeNanoseconds &- t0) / 1e9)
                 metrics.ingestQueueDepth.set(Double(ingestQueue.count))
             }
             // Live mode: steps and resets the worker finished while no sample came in.
-            if items.isEmpty && predictor.preset.reportsAdaptation { report(predictor.preset.takeReport()) }
+            if items.isEmpty { reportAdaptation() }
             for e in gapEvents.due(now: now) { enqueue(outputs.event(e)) }
             if config.publish.heartbeatSeconds > 0, now - lastHeartbeat >= config.publish.heartbeatSeconds {
                 enqueue(outputs.event(EventRecord(kind: EventKind.heartbeat, tsS: Date().timeIntervalSince1970, detail: [
@@ -177,17 +192,56 @@ public final class Pipeline: @unchecked Sendable {
         for e in gapEvents.flushAll() { enqueue(outputs.event(e)) }
         // A share of the shutdown budget: what the worker has not observed by then is counted as
         // dropped, and the final checkpoint takes its last snapshot instead.
-        if !predictor.preset.finish(timeout: config.daemon.shutdownTimeoutSeconds * 0.25) {
+        if !states.finish(timeout: config.daemon.shutdownTimeoutSeconds * 0.25) {
             logger.error("adaptation worker did not finish in time")
             workerStillRunning = true
         }
-        if predictor.preset.reportsAdaptation { report(predictor.preset.takeReport()) }
+        reportAdaptation()
     }
 
-    /// Validates one raw message; returns its header once its embedding sits in the predictor's
-    /// batch, or nil after publishing and counting the rejection.
-    private func admit(_ item: IngestItem) -> SampleHeader? {
-        let header: SampleHeader
+    /// Predicts the batch the predictor holds (`accepted`, in order), publishes the predictions
+    /// and hands the batch to the preset's learning; returns how many were predicted.
+    private func predictAndLearn(_ accepted: [SampleHeader], arrivals: [UInt64], flagged: inout [Bool]) -> Int {
+        let results = predictor.finishBatch()
+        let done = DispatchTime.now().uptimeNanoseconds
+        let version = predictor.preset.version
+        flagged.removeAll(keepingCapacity: true)
+        for i in 0..<accepted.count {
+            let latency = Double(done &- arrivals[i]) / 1e9
+            let outlier = outliers.flag(score: OutputBuilder.outlierScore(results[i]), metrics: metrics)
+            flagged.append(outlier)
+            let msg = outputs.prediction(header: accepted[i], result: results[i], outlier: outlier,
+                                         promptVersion: version, latencySeconds: latency)
+            enqueue(msg)
+            metrics.sampleLatency.record(latency)
+            if drift?.observe(results[i], features: predictor.features(at: i), metrics: metrics) == true {
+                enqueue(outputs.drift(drift!.record(tsS: Date().timeIntervalSince1970, metrics: metrics)))
+            }
+        }
+        predictor.adaptAfterBatch(outliers: flagged)
+        if predictor.preset.reportsAdaptation { reportAdaptation() } else { metrics.promptVersion.set(Double(version)) }
+        return accepted.count
+    }
+
+    /// Points the predictor at `name`'s state, activating it (a state that cannot be built, which
+    /// the start-up build of the same preset makes unlikely, predicts with the source model).
+    private func usePreset(ofState name: String) {
+        do {
+            predictor.preset = try states.preset(named: name)
+        } catch {
+            logger.error("adaptation state could not be built; its samples are predicted by the source model",
+                         metadata: ["state": "\(name)", "error": "\(error)"])
+            predictor.preset = FrozenPreset()
+        }
+        for r in states.takeRefusals() {
+            logger.notice("adaptation state starts from the source model", metadata: ["state": "\(r.name)", "reason": "\(r.reason)"])
+        }
+        stateMetrics?.update(states)
+    }
+
+    /// Decodes and checks one raw message; returns its header, or nil after publishing and
+    /// counting the rejection.
+    private func validate(_ item: IngestItem) -> SampleHeader? {
         let f = item.frames
         guard f.count == 3 else {
             // Let the decoder word the rejection (and recover what context it can).
@@ -201,8 +255,7 @@ public final class Pipeline: @unchecked Sendable {
             if let s = r.stream, let q = r.seq { track(stream: s, seq: q) }
             reject(r)
             return nil
-        case .success(let h):
-            header = h
+        case .success(let header):
             track(stream: header.stream, seq: header.seq)
             guard predictor.accepts(header.encoding) else {
                 let need = header.encoding == .f32Embedding ? "embedding" : "image"
@@ -211,12 +264,18 @@ public final class Pipeline: @unchecked Sendable {
                                  header: header))
                 return nil
             }
-            if let r = predictor.append(payload: f[2], header: header, decoder: decoder) {
-                reject(r)
-                return nil
-            }
             return header
         }
+    }
+
+    /// Copies a validated sample into the predictor's batch; false after publishing and counting
+    /// the rejection (a payload that does not decode).
+    private func append(_ item: IngestItem, _ header: SampleHeader) -> Bool {
+        if let r = predictor.append(payload: item.frames[2], header: header, decoder: decoder) {
+            reject(r)
+            return false
+        }
+        return true
     }
 
     private func track(stream: String, seq: UInt64) {
@@ -268,8 +327,13 @@ public final class Pipeline: @unchecked Sendable {
 
     /// Turns what adaptation did into metrics, and every collapse reset into a log line and an
     /// `event`.
-    private func report(_ r: AdaptationReport?) {
-        guard let r else { return }
+    /// Every state's report since the last call.
+    private func reportAdaptation() {
+        for (name, r) in states.takeReports() { report(r, state: name) }
+    }
+
+    private func report(_ r: AdaptationReport, state: String) {
+        stateMetrics?.record(r, state: state)
         if !r.stepSeconds.isEmpty {
             metrics.adaptationSteps.increment(by: Int64(r.stepSeconds.count))
             for t in r.stepSeconds { metrics.adaptationStepDuration.record(t) }
@@ -290,16 +354,16 @@ public final class Pipeline: @unchecked Sendable {
             metrics.adaptationResets[d.reason]?.increment()
             logger.warning("adaptation reset to the source", metadata: [
                 "reason": "\(d.reason.label)", "value": "\(d.value)", "threshold": "\(d.threshold)", "sample": "\(d.sample)"])
-            enqueue(outputs.event(EventRecord(kind: EventKind.reset, tsS: Date().timeIntervalSince1970, detail: [
-                JSONMember("reason", .string(d.reason.label)), JSONMember("value", .double(d.value)),
-                JSONMember("threshold", .double(d.threshold)), JSONMember("prompt_version", .int(Int64(r.version))),
-            ])))
+            var detail = [JSONMember("reason", .string(d.reason.label)), JSONMember("value", .double(d.value)),
+                          JSONMember("threshold", .double(d.threshold)), JSONMember("prompt_version", .int(Int64(r.version)))]
+            if stateMetrics != nil { detail.append(JSONMember("state", .string(state))) }
+            enqueue(outputs.event(EventRecord(kind: EventKind.reset, tsS: Date().timeIntervalSince1970, detail: detail)))
         }
     }
 
     private func checkpoint(reason: String) {
         guard let info = checkpointer.write(sequences: sequences, counters: counters, drift: drift?.monitor,
-                                            outliers: outliers.calibrator, adaptation: predictor.preset.checkpoint(),
+                                            outliers: outliers.calibrator, adaptation: savedAdaptation(),
                                             reason: reason) else { return }
         enqueue(outputs.event(EventRecord(kind: EventKind.checkpoint, tsS: Date().timeIntervalSince1970, detail: [
             JSONMember("id", .int(info.id)), JSONMember("reason", .string(info.reason)),
@@ -309,7 +373,12 @@ public final class Pipeline: @unchecked Sendable {
     }
 
     /// The loop's final state; call only after `join` returned true.
-    func finalState() -> (SequenceTracker, ProcessingCounters, DriftMonitor?, ThresholdCalibrator?, AdaptationCheckpoint?) {
-        (sequences, counters, drift?.monitor, outliers.calibrator, predictor.preset.checkpoint())
+    func finalState() -> (SequenceTracker, ProcessingCounters, DriftMonitor?, ThresholdCalibrator?, SavedAdaptation) {
+        (sequences, counters, drift?.monitor, outliers.calibrator, savedAdaptation())
+    }
+
+    private func savedAdaptation() -> SavedAdaptation {
+        if states.section.scope == .global { return .global(states.liveStates.first?.preset.checkpoint()) }
+        return .streams(states.checkpoint())
     }
 }

@@ -25,8 +25,11 @@ protocol Predictor: AnyObject {
     /// The embedding of the i-th sample of the last finished batch (the input embedding in
     /// embedding mode, the image features in image mode). Valid until the next `beginBatch`.
     func features(at i: Int) -> UnsafeBufferPointer<Float>
-    /// The adaptation preset (`frozen` when nothing adapts).
-    var preset: any AdaptationPreset { get }
+    /// The adaptation preset the next batch is predicted with and learned by (`frozen` when
+    /// nothing adapts). With `scope = "stream"` the loop sets it to the batch's state's.
+    var preset: any AdaptationPreset { get set }
+    /// A fresh preset of the configured kind from the same context (one per adapted state).
+    func makePreset() throws -> any AdaptationPreset
     /// Hands the last finished batch to the preset's learning (`outliers[i]` for its i-th sample).
     func adaptAfterBatch(outliers: [Bool])
 }

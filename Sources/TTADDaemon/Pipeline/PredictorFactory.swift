@@ -20,9 +20,12 @@ enum PredictorFactory {
                 throw ConfigError(key: "classifier.class_embeddings", "\(error)")
             }
             let scale = Float(k.logitScale ?? 100), topK = min(k.topK, classes.names.count)
-            let preset = try makePreset(PresetContext(settings: c.adaptation, classes: classes, logitScale: scale, topK: topK,
-                                                      maxBatch: k.maxBatch, execution: execution))
-            return EmbeddingPredictor(classes: classes, logitScale: scale, topK: topK, maxBatch: k.maxBatch, preset: preset)
+            var context = PresetContext(settings: c.adaptation, classes: classes, logitScale: scale, topK: topK,
+                                        maxBatch: k.maxBatch, execution: execution)
+            context.workerShare = workerShare(c)
+            let preset = try makePreset(context)
+            return EmbeddingPredictor(classes: classes, logitScale: scale, topK: topK, maxBatch: k.maxBatch, preset: preset,
+                                      makePreset: { [context] in try makePreset(context) })
         case .image:
             let model: CLIPModel
             do { model = try CLIPModel(folder: c.model.folder, precision: c.model.precision) } catch {
@@ -35,8 +38,10 @@ enum PredictorFactory {
                 return try ImagePredictor(model: model, classNames: names, template: c.model.promptTemplate, logitScale: scale,
                                           topK: topK, maxBatch: maxBatch,
                                           decodeLimits: c.protocolLimits.imageDecodeLimits) { image, classes in
-                    try makePreset(PresetContext(settings: c.adaptation, classes: classes, logitScale: scale, topK: topK,
-                                                 maxBatch: maxBatch, execution: execution, image: image))
+                    var context = PresetContext(settings: c.adaptation, classes: classes, logitScale: scale, topK: topK,
+                                                maxBatch: maxBatch, execution: execution, image: image)
+                    context.workerShare = workerShare(c)
+                    return try makePreset(context)
                 }
             } catch let e as ConfigError {
                 throw e
@@ -44,6 +49,12 @@ enum PredictorFactory {
                 throw ConfigError(key: "model.class_names", "\(error)")
             }
         }
+    }
+
+    /// Each live state's worker gets an equal share of the budget, so all of them together never
+    /// keep more than `worker_cpu_budget` of a core busy.
+    private static func workerShare(_ c: DaemonConfig) -> Double {
+        c.adaptationStates.scope == .global ? 1 : 1 / Double(c.adaptationStates.maxLiveStates)
     }
 
     private static func makePreset(_ context: PresetContext) throws -> any AdaptationPreset {

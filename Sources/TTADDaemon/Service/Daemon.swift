@@ -3,6 +3,7 @@ import Logging
 import TTADAdaptation
 import TTADEngine
 import TTADModel
+import TTADPresets
 import TTADProtocol
 import TTADState
 import TTADSupport
@@ -44,6 +45,40 @@ public final class Daemon: @unchecked Sendable {
         self.notifier = notifier
     }
 
+    /// Continues the checkpoint's adapted state(s) in the configured scope. A checkpoint written
+    /// in the other scope is not converted: adaptation starts from the source, and says why.
+    private func restoreAdaptation(_ restored: RestoredState, into states: PresetStates, predictor: any Predictor) throws {
+        switch config.adaptationStates.scope {
+        case .global:
+            if let state = restored.adaptation {
+                if let why = predictor.preset.restore(state) {
+                    adaptationNotRestored = why
+                    logger.notice("adaptation starts from the source model: \(why)")
+                } else {
+                    logger.info("adaptation continues from the checkpoint", metadata: ["prompt_version": "\(state.version)"])
+                    metrics.promptVersion.set(Double(state.version))
+                }
+            } else if restored.adaptationStates != nil {
+                adaptationNotRestored = "the checkpoint holds per-stream states (adaptation.scope = \"stream\") and this daemon runs one global state"
+                logger.notice("adaptation starts from the source model: \(adaptationNotRestored!)")
+            }
+        case .stream:
+            if let c = restored.adaptationStates {
+                let refused = try states.restore(c)
+                for r in refused {
+                    logger.notice("adaptation state starts from the source model", metadata: ["state": "\(r.name)", "reason": "\(r.reason)"])
+                }
+                if !refused.isEmpty {
+                    adaptationNotRestored = refused.map { "\($0.name): \($0.reason)" }.joined(separator: "; ")
+                }
+                logger.info("adaptation continues from the checkpoint", metadata: ["states": "\(c.states.count)", "live": "\(states.liveCount)"])
+            } else if restored.adaptation != nil {
+                adaptationNotRestored = "the checkpoint holds one global state (adaptation.scope = \"global\") and this daemon keeps one per stream"
+                logger.notice("adaptation starts from the source model: \(adaptationNotRestored!)")
+            }
+        }
+    }
+
     /// Endpoints actually bound (tcp port 0 resolved), once started.
     public var endpoints: IOThread.Endpoints { io?.endpoints ?? .init(ingest: [], publish: []) }
 
@@ -80,13 +115,13 @@ public final class Daemon: @unchecked Sendable {
         restoredCheckpoint = restored.fromCheckpoint
         restored.counters.restarts += restored.fromCheckpoint == nil ? 0 : 1
         self.checkpointer = checkpointer
-        if config.adaptation.preset != .frozen, let state = restored.adaptation {
-            if let why = predictor.preset.restore(state) {
-                adaptationNotRestored = why
-                logger.notice("adaptation starts from the source model: \(why)")
-            } else {
-                logger.info("adaptation continues from the checkpoint", metadata: ["prompt_version": "\(state.version)"])
-                metrics.promptVersion.set(Double(state.version))
+        let states = PresetStates(section: config.adaptationStates, first: predictor.preset, make: predictor.makePreset)
+        if config.adaptation.preset != .frozen {
+            do {
+                try restoreAdaptation(restored, into: states, predictor: predictor)
+            } catch {
+                try? store.close()
+                throw ConfigError(key: "adaptation.preset", "cannot build the checkpoint's adapted states: \(error)")
             }
         }
         let outliers: OutlierFlagger
@@ -123,7 +158,7 @@ public final class Daemon: @unchecked Sendable {
             DriftReporter(section: config.drift, configuration: $0, restored: restored.drift, logger: logger)
         }
         metrics.outlierThreshold.set(outliers.threshold.map(Double.init) ?? .nan)
-        let pipeline = Pipeline(config: config, predictor: predictor, drift: drift, outliers: outliers, ingestQueue: ingestQueue, outputQueue: outputQueue,
+        let pipeline = Pipeline(config: config, predictor: predictor, states: states, drift: drift, outliers: outliers, ingestQueue: ingestQueue, outputQueue: outputQueue,
                                 wakeIO: { [weak io] in io?.wake() }, metrics: metrics, health: health,
                                 notifier: notifier, checkpointer: checkpointer, restored: restored, logger: logger)
         self.pipeline = pipeline

@@ -19,6 +19,12 @@ public struct PresetContext {
     public var execution: AdaptationExecution
     /// Image mode's model; nil in embedding mode.
     public var image: ImageModel?
+    /// Share of `settings.workerCPUBudget` this preset's worker may use: 1 with one state, 1/n
+    /// when n states may be live, so all workers together stay within the configured budget.
+    public var workerShare: Double = 1
+
+    /// The CPU budget of this preset's worker (share of one core).
+    public var workerCPUBudget: Double { settings.workerCPUBudget * workerShare }
 
     /// The in-process CLIP model, its class prompts and the ingest's decode limits.
     public struct ImageModel {

@@ -95,7 +95,7 @@ extension PerSamplePreset {
             return PerSamplePreset(try make(), context: c)
         case .worker:
             return PerSamplePreset(LiveSamplePreset(predicting: try make(), learning: try make(), name: name,
-                                                    cpuBudget: c.settings.workerCPUBudget), context: c)
+                                                    cpuBudget: c.workerCPUBudget), context: c)
         }
     }
 }

@@ -42,7 +42,7 @@ public final class TTADPreset: AdaptationPreset {
             adapter = nil
             worker = LearningWorker(learner: TTADLearning(adapter: a, classes: c.classes, logitScale: c.logitScale, maxBatch: c.maxBatch,
                                                           decodeLimits: image.decodeLimits, preprocessing: model.preprocessing),
-                                    name: "ttad-adaptation", cpuBudget: s.workerCPUBudget)
+                                    name: "ttad-adaptation", cpuBudget: c.workerCPUBudget)
             // Same construction as the adapter's: only its affines are ever changed (by refresh).
             predicting = VisionNormLearner(model: model, classEmbeddings: c.classes, logitScale: c.logitScale,
                                            learningRate: s.learningRate, anchorWeight: Float(s.anchorWeight),
