@@ -128,6 +128,8 @@ public struct EvalReport: Sendable, Equatable, Codable {
     /// the known-class samples that carry a confidence: 0 when confidence matches accuracy.
     public var ece: Double?
     public var domains: [DomainStat]
+    /// Per stream of a camera group (domains named `<stream>/<domain>`); empty otherwise.
+    public var streams: [StreamStat] = []
     public var windows: [WindowStat]
     public var outliers: OutlierStats
     public var latency: LatencyStats?
@@ -271,7 +273,7 @@ public enum Evaluator {
                           accuracy: Metrics.ratio(correct, known),
                           meanEntropy: predictions.isEmpty ? nil : entropySum / Double(predictions.count),
                           ece: calibration.expectedCalibrationError,
-                          domains: domains, windows: windows, outliers: outliers, latency: latency,
+                          domains: domains, streams: StreamStat.group(domains), windows: windows, outliers: outliers, latency: latency,
                           durationSeconds: duration, samplesPerSecond: rate)
     }
 }

@@ -69,6 +69,11 @@ public enum ReportFormat {
             o += "| \(cell(d.domain)) | \(d.firstPosition) | \(d.samples) | \(d.known) | \(percent(d.accuracy)) | \(d.outliers) | \(number(d.meanEntropy)) | \(number(d.ece)) |\n"
         }
 
+        if !r.streams.isEmpty {
+            o += "\n## Per stream\n\n| stream | samples | known | accuracy |\n|---|---:|---:|---:|\n"
+            for st in r.streams { o += "| \(cell(st.stream)) | \(st.samples) | \(st.known) | \(percent(st.accuracy)) |\n" }
+        }
+
         if r.windows.count <= maxWindowRows {
             o += "\n## Per window of \(r.window)\n\n| window | positions | domain | known | accuracy | mean entropy | flagged outliers |\n"
             o += "|---:|---|---|---:|---:|---:|---:|\n"

@@ -122,21 +122,23 @@ struct EvalCommand: ParsableCommand {
     }
 
     private func runSelfContained(configPath: String) throws {
-        let (set, scenarioValue) = try scenario.makeScenario()
-        let total = min(count ?? Int.max, scenarioValue.count, scenario.limit ?? Int.max)
+        let (set, plan) = try scenario.makePlan()
+        let total = min(count ?? Int.max, plan.count, scenario.limit ?? Int.max)
+        if resume, plan.scenario == nil { throw ValidationError("--resume does not apply to --scenario cameras") }
         let daemonConfig = try InProcessDaemon.configuration(configPath: configPath, stateDirectory: stateDir, deterministic: true, label: "eval")
         let streamID = scenario.stream
         let identity = EvalRunIdentity.text(config: daemonConfig, options: scenario)
         if resume, let stateDir { try EvalRunIdentity.check(identity, directory: stateDir) }
-        let earlier = try resume ? EvalResume.prepare(config: daemonConfig, options: scenario, scenario: scenarioValue,
+        let earlier = try resume ? EvalResume.prepare(config: daemonConfig, options: scenario, scenario: plan.scenario!,
                                                       predictionsPath: predictionsFile!, logger: InProcessDaemon.logger("eval")) : nil
-        if !resume, stateDir != nil,
-           let point = (try? StateRewind.points(config: daemonConfig, stream: streamID, logger: InProcessDaemon.logger("eval")))?.first,
-           let last = point.lastSeq {
-            // The daemon would continue from that state while the scenario starts over: neither a
-            // fresh run nor a continuation.
-            throw ValidationError("--state-dir \(stateDir!) already holds a run of stream '\(streamID)' (up to sample \(last)): "
-                                  + "pass --resume to continue it, or remove the directory to start over")
+        for stream in plan.streams where !resume && stateDir != nil {
+            if let point = (try? StateRewind.points(config: daemonConfig, stream: stream, logger: InProcessDaemon.logger("eval")))?.first,
+               let last = point.lastSeq {
+                // The daemon would continue from that state while the scenario starts over: neither a
+                // fresh run nor a continuation.
+                throw ValidationError("--state-dir \(stateDir!) already holds a run of stream '\(stream)' (up to sample \(last)): "
+                                      + "pass --resume to continue it, or remove the directory to start over")
+            }
         }
         if let stateDir { try EvalRunIdentity.write(identity, directory: stateDir) }
         let daemon = try InProcessDaemon(config: daemonConfig, removeState: stateDir == nil, label: "eval")
@@ -166,7 +168,8 @@ struct EvalCommand: ParsableCommand {
 
         var options = scenario
         options.limit = total
-        let collector = PredictionCollector(socket: connection.sub, stream: streamID, knownClasses: knownClasses, expected: total)
+        let collector = PredictionCollector(socket: connection.sub, stream: streamID, knownClasses: knownClasses, expected: total,
+                                            streamPrefix: plan.scenario == nil)
         if let earlier { collector.preload(Array(earlier.kept.prefix(total))) }
         collector.file = try predictionsFile.map { try PredictionsFile(path: $0, kept: Array((earlier?.lines ?? []).prefix(total))) }
         if resume, let path = predictionsFile, FileManager.default.fileExists(atPath: path) {
@@ -180,7 +183,7 @@ struct EvalCommand: ParsableCommand {
         sender.window = (limit: max(1, min(256, daemon.config.ingest.queueCapacity / 2)),
                          answered: { answered.value.load(ordering: .acquiring) })
         let push = connection.push
-        let sending = BackgroundSend { [sender] in _ = try sender.send(set: set, scenario: scenarioValue, over: push) }
+        let sending = BackgroundSend { [sender] in _ = try sender.send(set: set, plan: plan, over: push) }
         var progress = ProgressLine(total: total)
         try collector.collect(count: total, timeout: timeout, startTimeout: startTimeout, progress: &progress)
         if collector.received < total { StreamInterrupt.requested.store(true, ordering: .relaxed) }
@@ -229,6 +232,9 @@ struct EvalCommand: ParsableCommand {
         let speed = report.samplesPerSecond.map { String(format: "%.1f", $0) } ?? "–"
         print("eval: \(report.predictions) predictions, \(report.errors) errors; accuracy \(ReportFormat.percent(report.accuracy)); "
               + "ECE \(ReportFormat.number(report.ece)); AUROC \(auroc); H-score \(ReportFormat.percent(report.outliers.hScore)); \(speed) samples/s")
+        for st in report.streams {
+            print("eval: stream \(st.stream): \(st.samples) predictions; accuracy \(ReportFormat.percent(st.accuracy))")
+        }
         if strict && received < expected { throw ExitCode(1) }
     }
 }

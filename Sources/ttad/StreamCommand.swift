@@ -40,7 +40,7 @@ struct StreamCommand: ParsableCommand {
     }
 
     func run() throws {
-        let (set, scenarioValue) = try scenario.makeScenario()
+        let (set, plan) = try scenario.makePlan()
         StreamInterrupt.install()
         let ctx = try ZMQContext()
         defer { ctx.terminate() }
@@ -55,7 +55,7 @@ struct StreamCommand: ParsableCommand {
         try sock.connect(endpoint)
 
         let sender = ScenarioSender(options: scenario, rate: rate, sendTimeout: sendTimeout, endpoint: endpoint)
-        let o = try sender.send(set: set, scenario: scenarioValue, over: sock)
+        let o = try sender.send(set: set, plan: plan, over: sock)
         let how = o.interrupted ? "interrupted after" : "sent"
         let speed = String(format: "%.1f s (%.0f/s)", o.seconds, o.seconds > 0 ? Double(o.sent) / o.seconds : 0)
         FileHandle.standardError.write(Data(

@@ -61,14 +61,16 @@ struct ProgressLine {
 }
 
 /// `--scenario` values of `ttad stream`: `clean`, `single:<corruption>[:<severity>]`,
-/// `continual`, `gradual`.
+/// `continual`, `gradual`, `cameras` (a camera group, one stream per camera: `CameraScenario`).
 enum ScenarioSpec: Equatable {
     case clean
     case single(Corruption, Int)
     case continual
     case gradual
+    case cameras
 
-    static let help = "clean | single:<corruption>:<severity> | continual | gradual; corruptions: "
+    static let help = "clean | single:<corruption>:<severity> | continual | gradual | cameras (five cameras on streams <stream>-cam-a…e: "
+        + "two clean, fog→contrast→fog, the noises, the blurs; three domains each); corruptions: "
         + Corruption.allCases.map(\.rawValue).joined(separator: ", ")
 
     init(parsing s: String) throws {
@@ -77,6 +79,7 @@ enum ScenarioSpec: Equatable {
         case "clean" where parts.count == 1: self = .clean
         case "continual" where parts.count == 1: self = .continual
         case "gradual" where parts.count == 1: self = .gradual
+        case "cameras" where parts.count == 1: self = .cameras
         case "single" where parts.count == 2 || parts.count == 3:
             guard let c = Corruption(rawValue: parts[1]) else {
                 throw ScenarioError.invalid("unknown corruption '\(parts[1])' (one of \(Corruption.allCases.map(\.rawValue).joined(separator: ", ")))")
@@ -97,6 +100,7 @@ enum ScenarioSpec: Equatable {
         case .single(let c, let s): return try .single(c, severity: s, pool: pool, samplesPerStep: samplesPerStep, seed: seed)
         case .continual: return try .continual(severity: severity, pool: pool, samplesPerStep: samplesPerStep, seed: seed)
         case .gradual: return try .gradual(pool: pool, samplesPerStep: samplesPerStep, seed: seed)
+        case .cameras: throw ScenarioError.invalid("cameras is a group of streams, not one scenario")
         }
     }
 }

@@ -9,6 +9,7 @@ import TTADZMQ
 final class PredictionCollector {
     private let sock: ZMQSocket
     private let stream: String?
+    private let streamPrefix: Bool
     private let knownClasses: Int
     private let decoder = OutputDecoder()
     private let clock = ContinuousClock()
@@ -26,13 +27,20 @@ final class PredictionCollector {
     /// `received`, readable from other threads (the sender's in-flight window).
     let answered = SharedCount()
 
-    /// `stream`: keep only outputs of this stream (others, like a connection probe, are ignored).
-    init(socket: ZMQSocket, stream: String?, knownClasses: Int, expected: Int) {
+    /// `stream`: keep only outputs of this stream (others, like a connection probe, are ignored),
+    /// or with `streamPrefix` of the streams `<stream>-…` (a camera group's).
+    init(socket: ZMQSocket, stream: String?, knownClasses: Int, expected: Int, streamPrefix: Bool = false) {
         sock = socket
         self.stream = stream
+        self.streamPrefix = streamPrefix
         self.knownClasses = knownClasses
         predictions.reserveCapacity(min(expected, 2_000_000))
         t0 = clock.now
+    }
+
+    private func keeps(_ s: String) -> Bool {
+        guard let stream else { return true }
+        return streamPrefix ? s.hasPrefix(stream + "-") : s == stream
     }
 
     /// Takes the predictions of an earlier part of the run (`ttad eval --resume`) as received.
@@ -71,7 +79,7 @@ final class PredictionCollector {
             do { message = try decoder.decode(frames: frames) } catch { undecodable += 1; continue }
             switch message {
             case .prediction(let p):
-                if let stream, p.stream != stream { continue }
+                if !keeps(p.stream) { continue }
                 var label: Int? = nil
                 if case .index(let i)? = p.label { label = i }
                 let top1 = p.top.first?.index
@@ -86,7 +94,7 @@ final class PredictionCollector {
                     if top1 == label { correct += 1 }
                 }
             case .error(let e):
-                if let stream, let s = e.stream, s != stream { continue }
+                if let s = e.stream, !keeps(s) { continue }
                 errorReasons.append(e.reason)
             default:
                 continue

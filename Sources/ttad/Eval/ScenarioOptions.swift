@@ -49,6 +49,9 @@ struct ScenarioOptions: ParsableArguments {
         if let perDomain, perDomain < 1 { throw ValidationError("--per-domain must be ≥ 1") }
         if let long, long < 1 { throw ValidationError("--long must be ≥ 1") }
         if !Corruption.severities.contains(severity) { throw ValidationError("--severity must be 1…5") }
+        if try ScenarioSpec(parsing: scenario) == .cameras, long != nil {
+            throw ValidationError("--long does not apply to --scenario cameras")
+        }
     }
 
     /// A short description for logs and report titles, e.g. "continual γ=0.1 outliers=0.1".
@@ -65,6 +68,24 @@ struct ScenarioOptions: ParsableArguments {
     func id(of sample: ScenarioSample) -> String {
         let domain = severityInId && sample.severity > 0 ? "\(sample.domain)@\(sample.severity)" : sample.domain
         return "\(domain)|\(sample.position)"
+    }
+
+    /// What to send: the scenario on `stream`, or the camera group on `<stream>-<camera>`.
+    func makePlan() throws -> (FashionMNISTSet, StreamPlan) {
+        let spec = try ScenarioSpec(parsing: scenario)
+        guard spec == .cameras else {
+            let (set, s) = try makeScenario()
+            return (set, .single(s, stream: stream, severityInId: severityInId))
+        }
+        let set = try FashionMNIST.load(.test, directory: datasetDir)
+        let group = try CameraScenario.standard(pool: ScenarioPool(labels: set.labels), samplesPerStep: perDomain, severity: severity, seed: seed)
+        let cameras = try group.cameras.map { c in
+            var s = c.scenario
+            if let gamma { s = try s.labelCorrelated(gamma: gamma) }
+            if outliers > 0 { s = try s.withOutliers(ratio: outliers) }
+            return CameraScenario.Camera(name: c.name, scenario: s)
+        }
+        return (set, .cameras(CameraScenario(cameras: cameras, seed: seed), stream: stream, severityInId: severityInId))
     }
 
     func makeScenario() throws -> (FashionMNISTSet, Scenario) {

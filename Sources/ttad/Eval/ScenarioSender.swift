@@ -4,7 +4,7 @@ import TTADScenario
 import TTADZMQ
 
 /// Publishes a scenario over a connected PUSH socket as a camera would: one encoded image per
-/// sample, id `<domain>|<position>`, seq = position, the label in the header (for evaluation
+/// sample, id `<domain>|<position>`, seq = position (a camera group: see `StreamPlan`), the label in the header (for evaluation
 /// only). Waits while the daemon applies back-pressure, so nothing is lost.
 struct ScenarioSender {
     var options: ScenarioOptions
@@ -32,21 +32,27 @@ struct ScenarioSender {
 
     /// `sock` must be connected, with a short send timeout so Ctrl-C is noticed while blocked.
     func send(set: FashionMNISTSet, scenario: Scenario, over sock: ZMQSocket) throws -> Outcome {
-        let total = min(scenario.count, options.limit ?? Int.max)
+        try send(set: set, plan: .single(scenario, stream: options.stream, severityInId: options.severityInId), over: sock)
+    }
+
+    func send(set: FashionMNISTSet, plan: StreamPlan, over sock: ZMQSocket) throws -> Outcome {
+        let total = min(plan.count, options.limit ?? Int.max)
         let jpeg = options.encoding == "jpeg" ? try JPEGEncoder() : nil
         let encoder = SampleEncoder()
         var progress = ProgressLine(total: total, enabled: showProgress && isatty(2) != 0)
         let start = Date()
         var sent = 0
         var stalls = 0
-        var iterator = scenario.makeIterator()
+        var iterator = plan.makeIterator()
         while sent < min(startPosition, total), iterator.next() != nil { sent += 1 }
         let skipped = sent
         var header = SampleHeader(id: "", stream: options.stream, seq: 0, encoding: jpeg == nil ? .rawU8HWC : .jpeg)
-        loop: while sent < total, !StreamInterrupt.isRequested, let sample = iterator.next() {
+        loop: while sent < total, !StreamInterrupt.isRequested, let planned = iterator.next() {
+            let sample = planned.sample
             let image = try sample.render(from: set)
-            header.id = options.id(of: sample)
-            header.seq = UInt64(sample.position)
+            header.stream = planned.stream
+            header.id = planned.id
+            header.seq = planned.seq
             header.ts = Date().timeIntervalSince1970
             header.shape = SampleShape([image.height, image.width, 3])
             header.label = .index(sample.label)
