@@ -10,7 +10,10 @@ Prints, on the known-class samples (labels 0..C-1; outliers are left out of accu
 - per domain (the id's part before '|'): both accuracies and the difference;
 - per domain, the share of the most-predicted class for both, and the largest excess of the
   adapted run's share over the frozen run's (the "no class takes over" check);
-- with --last N, the same over the last N samples of the stream only.
+- with --last N, the same over the last N samples of the stream only;
+- for a camera group (`--scenario cameras`, ids `<camera>/<domain>|<position>`): per camera the
+  paired difference, and the mean of the per-camera differences with its 95 % CI (cameras
+  weighted equally: sum over cameras of var_s / (S^2 n_s)).
 """
 import argparse
 import json
@@ -91,6 +94,19 @@ def main():
         worst_excess = max(worst_excess, ad - fs)
         out["domains"][dom] = r
     out["max_top_share_excess"] = worst_excess
+    by_stream = defaultdict(list)
+    for i in common:
+        dom = i.rsplit("|", 1)[0]
+        if "/" in dom:
+            by_stream[dom.split("/", 1)[0]].append(i)
+    if by_stream:
+        out["streams"] = {st: paired(frozen, adapted, ids, a.classes) for st, ids in by_stream.items()}
+        rs = [r for r in out["streams"].values() if r]
+        S = len(rs)
+        mean = sum(r["delta"] for r in rs) / S
+        half = 1.96 * math.sqrt(sum((r["ci95"] / 1.96) ** 2 for r in rs)) / S
+        out["mean_stream_delta"] = dict(streams=S, delta=mean, ci95=half,
+                                        worst=min(r["delta"] for r in rs))
     if a.last:
         out["last"] = dict(samples=a.last, **(paired(frozen, adapted, common[-a.last:], a.classes) or {}))
 
@@ -104,6 +120,14 @@ def main():
         print(f"{dom:<22} {r['n']:>6} {100 * r['frozen']:>6.1f}% {100 * r['adapted']:>7.1f}% {100 * r['delta']:>+6.1f}  "
               f"{r['top_share_frozen']:.2f}/{r['top_share_adapted']:.2f}")
     print(f"largest excess of the adapted top-class share over frozen's in a domain: {worst_excess:+.3f}")
+    if "streams" in out:
+        for st, r in out["streams"].items():
+            if r:
+                print(f"stream {st:<15} {r['n']:>6} {100 * r['frozen']:>6.1f}% {100 * r['adapted']:>7.1f}% "
+                      f"{100 * r['delta']:>+6.2f} +- {100 * r['ci95']:.2f}")
+        m = out["mean_stream_delta"]
+        print(f"mean per-stream delta over {m['streams']} streams: {100 * m['delta']:+.2f} +- {100 * m['ci95']:.2f} points "
+              f"(95 % CI); worst stream {100 * m['worst']:+.2f}")
     if a.last and "n" in out["last"]:
         l = out["last"]
         print(f"last {a.last} samples: frozen {100 * l['frozen']:.2f} %, adapted {100 * l['adapted']:.2f} %, "

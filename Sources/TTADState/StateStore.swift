@@ -126,6 +126,29 @@ public final class StateStore: Sendable {
         return (store, .created)
     }
 
+    /// Opens an existing state database for reading only, without the directory lock, so a
+    /// running daemon's state can be read beside it (WAL readers never block its writer):
+    /// `ttad state export`. Nothing is checked, migrated or moved; a missing database is
+    /// ``StateStoreError/cannotOpen(path:reason:)``.
+    public static func openForReading(directory: String, logger: Logger,
+                                      options: StateStoreOptions = StateStoreOptions()) throws -> StateStore {
+        let directory = directory.count > 1 && directory.hasSuffix("/") ? String(directory.dropLast()) : directory
+        let path = directory + "/" + databaseFileName
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw StateStoreError.cannotOpen(path: path, reason: "no state database there")
+        }
+        var config = Configuration()
+        config.readonly = true
+        config.busyMode = .timeout(options.busyTimeout)
+        config.label = "ttad.state.reader"
+        do {
+            let pool = try DatabasePool(path: path, configuration: config)
+            return StateStore(path: path, directory: directory, pool: pool, lock: nil, options: options, logger: logger)
+        } catch {
+            throw StateStoreError.cannotOpen(path: path, reason: "\(error)")
+        }
+    }
+
     /// Checkpoints the WAL into the main file and truncates it (so a copied `ttad.sqlite` alone is
     /// complete), then closes all connections and releases the directory lock. Further calls on
     /// the store throw ``StateStoreError/closed(path:)``. Calling `close()` twice is harmless.
