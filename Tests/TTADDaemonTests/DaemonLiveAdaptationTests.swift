@@ -14,10 +14,10 @@ final class DaemonLiveAdaptationTests: XCTestCase {
         env.config.adaptation.workerCPUBudget = 1
     }
 
-    private func send(_ client: TestClient, from: Int, count: Int) throws {
+    private func send(_ client: TestClient, from: Int, count: Int, stream: String = "cam") throws {
         for k in from..<(from + count) {
             try client.send(client.encoder.encode(
-                header: SampleHeader(id: "s\(k)", stream: "cam", seq: UInt64(k), encoding: .rawU8HWC, shape: [16, 16, 3]),
+                header: SampleHeader(id: "s\(k)", stream: stream, seq: UInt64(k), encoding: .rawU8HWC, shape: [16, 16, 3]),
                 payload: DaemonAdaptationTests.image(k)))
         }
     }
@@ -83,6 +83,43 @@ final class DaemonLiveAdaptationTests: XCTestCase {
         try send(client, from: 25, count: 1)
         let after = try client.receive(count: 1, timeout: 60) { $0.prediction?.stream == "cam" }.compactMap(\.prediction)
         XCTAssertGreaterThanOrEqual(after.first?.promptVersion ?? -1, version, "the worker's state was checkpointed and restored")
+    }
+
+    /// `scope = "stream"` in live mode: each stream's state has its own worker, both step, their
+    /// affines reach their own stream's predictions, and both come back after a restart.
+    func testEachStreamsStateLearnsOnItsOwnWorker() throws {
+        let env = try TestDaemonEnvironment()
+        Self.liveConfig(env)
+        env.config.adaptation.preset = .ttad
+        env.config.adaptationStates.scope = .stream
+        try ConfigLoader.validate(env.config)
+        var (daemon, client) = try env.startWithClient()
+        for k in stride(from: 0, to: 24, by: 4) {
+            try send(client, from: k, count: 4, stream: "cam-a")
+            try send(client, from: k, count: 4, stream: "cam-b")
+        }
+        XCTAssertEqual(try client.receive(count: 48, timeout: 60) { $0.prediction?.stream.hasPrefix("cam-") == true }.count, 48)
+        for s in ["cam-a", "cam-b"] {
+            XCTAssertGreaterThanOrEqual(waitForMetric(daemon, "ttad_adaptation_state_steps_total{state=\"\(s)\"}", atLeast: 1, timeout: 30) ?? 0, 1,
+                                        "\(s)'s worker stepped")
+        }
+        var versions: [String: Int] = [:]
+        for s in ["cam-a", "cam-b"] {
+            try send(client, from: 24, count: 1, stream: s)
+            let p = try client.receive(count: 1, timeout: 60) { $0.prediction?.stream == s }.compactMap(\.prediction)
+            versions[s] = try XCTUnwrap(p.first?.promptVersion)
+            XCTAssertGreaterThan(versions[s]!, 0, "\(s) is predicted with its worker's affines")
+        }
+        XCTAssertGreaterThanOrEqual(metricValue(daemon.metrics.exposition(), "ttad_adaptation_states_live") ?? 0, 2)
+        daemon.stop(reason: "test restart")
+        (daemon, client) = try env.startWithClient()
+        defer { daemon.stop(reason: "test") }
+        XCTAssertNil(daemon.adaptationNotRestored)
+        for s in ["cam-a", "cam-b"] {
+            try send(client, from: 25, count: 1, stream: s)
+            let p = try client.receive(count: 1, timeout: 60) { $0.prediction?.stream == s }.compactMap(\.prediction)
+            XCTAssertGreaterThanOrEqual(p.first?.promptVersion ?? -1, versions[s]!, "\(s)'s state came back")
+        }
     }
 
     func testAWorkerThatFallsBehindDropsObservationsNotPredictions() throws {

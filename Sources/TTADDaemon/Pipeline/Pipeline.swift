@@ -329,7 +329,15 @@ public final class Pipeline: @unchecked Sendable {
     /// `event`.
     /// Every state's report since the last call.
     private func reportAdaptation() {
-        for (name, r) in states.takeReports() { report(r, state: name) }
+        let reports = states.takeReports()
+        for (name, r) in reports { report(r, state: name) }
+        // Several states' workers: the backlog gauges are the sum and the worst of theirs, not
+        // whichever reported last.
+        if reports.count > 1 {
+            let queued = reports.compactMap(\.report.queuedSamples)
+            if !queued.isEmpty { metrics.adaptationQueuedSamples.set(Double(queued.reduce(0, +))) }
+            if let lag = reports.compactMap(\.report.lagSeconds).max() { metrics.adaptationLagSeconds.set(lag) }
+        }
     }
 
     private func report(_ r: AdaptationReport, state: String) {
