@@ -1,6 +1,7 @@
 import Foundation
 import TTADPresets
 import TTADProtocol
+import TTADState
 import XCTest
 @testable import TTADDaemon
 
@@ -118,5 +119,73 @@ final class DaemonStateScopeTests: XCTestCase {
         defer { daemon.stop(reason: "test") }
         XCTAssertTrue(daemon.adaptationNotRestored?.contains("one global state") == true, "\(String(describing: daemon.adaptationNotRestored))")
         XCTAssertEqual(try send(client, stream: "a", from: 4, classes: [0]).first?.promptVersion, 0)
+    }
+
+    /// SIGKILL of the real process with several streams' states: the last checkpoint holds every
+    /// state, and the restarted process continues each from it.
+    func testSIGKILLKeepsEveryStreamsStateUpToTheLastCheckpoint() throws {
+        let exe = try ttadExecutable()
+        let env = try TestDaemonEnvironment()
+        let (pIn, pOut) = (try freeTCPPort(), try freeTCPPort())
+        let config = env.directory.appendingPathComponent("ttad.toml").path
+        try """
+        [daemon]
+        mode = "embedding"
+        deterministic = true
+        state_directory = "state"
+        [ingest]
+        endpoints = ["tcp://127.0.0.1:\(pIn)"]
+        [publish]
+        endpoints = ["tcp://127.0.0.1:\(pOut)"]
+        [classifier]
+        class_embeddings = "\(env.embeddingsPath)"
+        logit_scale = 10
+        [metrics]
+        enabled = false
+        [state]
+        checkpoint_every_samples = 10
+        [adaptation]
+        preset = "tda"
+        scope = "stream"
+        """.write(toFile: config, atomically: true, encoding: .utf8)
+
+        var proc = try RunningProcess(exe, ["run", "--config", config], environment: [:])
+        var client = try TestClient(ingest: "tcp://127.0.0.1:\(pIn)", publish: "tcp://127.0.0.1:\(pOut)")
+        try client.waitUntilConnected(timeout: 30)
+        for k in 0..<30 {
+            for s in ["cam-a", "cam-b"] {
+                try client.sendEmbedding(stream: s, seq: UInt64(k), values: TestDaemonEnvironment.embedding(forClass: (k + (s == "cam-a" ? 0 : 1)) % 4))
+            }
+        }
+        let out = try client.receive(count: 60 + 6, timeout: 60) { $0.prediction?.stream.hasPrefix("cam-") == true || $0.event?.kind == EventKind.checkpoint }
+        XCTAssertGreaterThanOrEqual(out.compactMap(\.event).count, 6)
+        kill(proc.process.processIdentifier, SIGKILL)
+        XCTAssertTrue(proc.wait(timeout: 15))
+
+        let cfg = try ConfigLoader.load(path: config)
+        var versions: [String: Int] = [:]
+        do {
+            let (store, _) = try StateStore.open(directory: cfg.daemon.stateDirectory, fingerprint: try FingerprintMaker.make(config: cfg),
+                                                 logger: .init(label: "t"))
+            defer { try? store.close() }
+            let (_, checkpoint) = try XCTUnwrap(try store.latestCheckpointWithInfo())
+            XCTAssertNil(checkpoint.sections[Checkpointer.adaptationSection], "stream scope writes no global state")
+            let section = try XCTUnwrap(checkpoint.sections[Checkpointer.adaptationStatesSection])
+            let states = try JSONDecoder().decode(StatesCheckpoint.self, from: Data(section))
+            for s in ["cam-a", "cam-b"] {
+                versions[s] = try XCTUnwrap(states.states[s]?.version, "\(s) is in the checkpoint: \(states.states.keys.sorted())")
+                XCTAssertGreaterThan(versions[s]!, 0)
+            }
+        }
+
+        proc = try RunningProcess(exe, ["run", "--config", config], environment: [:])
+        defer { kill(proc.process.processIdentifier, SIGTERM); _ = proc.wait(timeout: 15) }
+        client = try TestClient(ingest: "tcp://127.0.0.1:\(pIn)", publish: "tcp://127.0.0.1:\(pOut)")
+        try client.waitUntilConnected(timeout: 30)
+        for s in ["cam-a", "cam-b"] {
+            try client.sendEmbedding(stream: s, seq: 100, values: TestDaemonEnvironment.embedding(forClass: 2))
+            let p = try XCTUnwrap(try client.receive(count: 1, timeout: 30) { $0.prediction?.stream == s }.first?.prediction)
+            XCTAssertGreaterThanOrEqual(p.promptVersion ?? -1, versions[s]!, "\(s) continues from the checkpoint")
+        }
     }
 }
