@@ -5,8 +5,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT=${1:-/tmp/ttad-calibration}
-swift build -c release --product ttad >&2
-T=.build/release/ttad
+# TTAD=path/to/ttad uses that binary instead of building one.
+if [[ -z ${TTAD:-} ]]; then swift build -c release --product ttad >&2; fi
+T=${TTAD:-.build/release/ttad}
 mkdir -p "$OUT"
 SCENARIOS=(
   "clean|--scenario clean --limit 2000"
