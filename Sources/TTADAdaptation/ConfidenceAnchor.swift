@@ -3,7 +3,9 @@ import Foundation
 /// Keeps the adapted model's published confidence anchored to the source model's on the same
 /// samples: one temperature T divides the adapted logits before the softmax that is published,
 /// and follows the stream so that the adapted top-1 probability matches, on average, the
-/// source model's top-1 probability of the same samples.
+/// probability the source model gives the adapted prediction on the same samples (its own
+/// top-1 probability where the two agree; less where adaptation changed the class, so a model
+/// that changes many predictions is not published more sure of them than the source was).
 ///
 /// Why: entropy minimisation sharpens the adapted model's distribution faster than it makes it
 /// right, so its confidence overshoots its accuracy (measured: expected calibration error
@@ -55,7 +57,7 @@ public struct ConfidenceAnchor: Codable, Equatable, Sendable {
     public var temperature: Float { Float(exp(logTemperature)) }
 
     /// One sample: the adapted top-1 probability at the current temperature and the source
-    /// model's top-1 probability of the same sample. Non-finite input changes nothing.
+    /// model's probability of that class on the same sample. Non-finite input changes nothing.
     public mutating func observe(adaptedConfidence a: Double, sourceConfidence s: Double) {
         guard isEnabled, a.isFinite, s.isFinite else { return }
         let m = configuration.maxLog

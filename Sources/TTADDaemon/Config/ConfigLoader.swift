@@ -207,16 +207,22 @@ public enum ConfigLoader {
                 if c.adaptation.labelGate.reopenBelow > c.adaptation.labelGate.threshold {
                     throw ConfigError(key: l.key("reopen_below"), "\(c.adaptation.labelGate.reopenBelow) exceeds threshold \(c.adaptation.labelGate.threshold)")
                 }
+                // The warm-up's defaults follow a smaller window or threshold; values set here must fit them.
+                let gate = c.adaptation.labelGate
                 if let v = try l.int("warmup_samples", min: 0, max: 1 << 20) {
                     guard v == 0 || v >= 2 else { throw ConfigError(key: l.key("warmup_samples"), "must be 0 (off) or ≥ 2, got \(v)") }
+                    guard gate.window == 0 || v <= gate.window else {
+                        throw ConfigError(key: l.key("warmup_samples"), "\(v) exceeds window \(gate.window)")
+                    }
                     c.adaptation.labelGate.warmupSamples = v
+                } else if gate.window > 0 {
+                    c.adaptation.labelGate.warmupSamples = min(gate.warmupSamples, gate.window)
                 }
-                if c.adaptation.labelGate.warmupSamples > c.adaptation.labelGate.window, c.adaptation.labelGate.window > 0 {
-                    throw ConfigError(key: l.key("warmup_samples"), "\(c.adaptation.labelGate.warmupSamples) exceeds window \(c.adaptation.labelGate.window)")
-                }
-                if let v = try l.double("mixed_below", min: -1, max: 1) { c.adaptation.labelGate.mixedBelow = v }
-                if c.adaptation.labelGate.mixedBelow > c.adaptation.labelGate.threshold {
-                    throw ConfigError(key: l.key("mixed_below"), "\(c.adaptation.labelGate.mixedBelow) exceeds threshold \(c.adaptation.labelGate.threshold)")
+                if let v = try l.double("mixed_below", min: -1, max: 1) {
+                    guard v <= gate.threshold else { throw ConfigError(key: l.key("mixed_below"), "\(v) exceeds threshold \(gate.threshold)") }
+                    c.adaptation.labelGate.mixedBelow = v
+                } else {
+                    c.adaptation.labelGate.mixedBelow = min(gate.mixedBelow, gate.threshold)
                 }
                 if let v = try l.double("mixed_classes", min: 1, max: 1e6) { c.adaptation.labelGate.mixedClasses = v }
                 try l.rejectUnknownKeys()

@@ -61,7 +61,8 @@ public final class AnchoredNormAdapter {
         labelGate = LabelCorrelationGate(configuration: try LabelCorrelationGate.Configuration(
             classCount: c, window: settings.labelGate.window, threshold: settings.labelGate.threshold,
             reopenThreshold: settings.labelGate.reopenBelow, warmupSamples: settings.labelGate.warmupSamples,
-            mixedBelow: settings.labelGate.mixedBelow, mixedClasses: settings.labelGate.mixedClasses))
+            mixedBelow: settings.labelGate.mixedBelow,
+            mixedClasses: min(settings.labelGate.mixedClasses, Double(c))))
         confidence = ConfidenceAnchor(configuration: try ConfidenceAnchor.Configuration(rate: settings.calibrationRate))
         replayPixels = FloatBuffer(count: learner.imageFloatCount)
         replayEmbeddings = FloatBuffer(count: settings.bank.capacity * learner.trainer.patchEmbeddingFloatCount)

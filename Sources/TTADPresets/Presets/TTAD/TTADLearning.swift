@@ -95,9 +95,11 @@ final class TTADLearning: BackgroundLearning {
                 _ = adapter.observe(sample: sample, result: job.results[i], frozenClass: frozenResults[r].predicted,
                                     isOutlier: job.outliers[i])
                 let c = job.logits.count / max(job.count, 1)
-                if c > 0, job.logits.count == c * job.count, let s = frozenResults[r].top.first {
+                let predicted = job.results[i].predicted
+                if c > 0, job.logits.count == c * job.count, predicted >= 0, predicted < c {
+                    let s = frozenClassifier.withProbabilities(ofRow: r) { $0[predicted] }
                     adapter.calibrate(adaptedConfidence: calibratedConfidence(job.logits[i * c..<(i + 1) * c]),
-                                      sourceConfidence: Double(s.probability))
+                                      sourceConfidence: Double(s))
                 }
             }
             chunk.removeAll(keepingCapacity: true)

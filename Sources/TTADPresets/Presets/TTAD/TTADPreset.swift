@@ -13,8 +13,8 @@ import TTADModel
 /// has published.
 ///
 /// Calibration (`calibration_rate` > 0): the published results are the adapted logits divided
-/// by the `ConfidenceAnchor`'s temperature (same prediction, the source model's confidence
-/// level); learning — admission, guard, bank — sees the unscaled results, as before.
+/// by the `ConfidenceAnchor`'s temperature (same prediction, at the confidence the source model
+/// gives that prediction); learning — admission, guard, bank — sees the unscaled results, as before.
 public final class TTADPreset: AdaptationPreset {
     static let descriptor = PresetDescriptor(name: .ttad, worksOnEmbeddings: false,
                                              summary: "the image tower's LayerNorm affines from a bank of confident samples, anchored, guarded") { c in
@@ -97,8 +97,11 @@ public final class TTADPreset: AdaptationPreset {
                     results[i].rescore(logits: l, topK: max(1, results[i].top.count), top: &top)
                 }
             }
-            if let adapter, let a = results[i].top.first, let s = frozenResults[i].top.first {
-                adapter.calibrate(adaptedConfidence: Double(a.probability), sourceConfidence: Double(s.probability))
+            if let adapter, let frozenClassifier, let a = results[i].top.first, a.index >= 0, a.index < c {
+                // The source model's belief in the adapted prediction (its top-1 probability where
+                // they agree, less where adaptation changed the class).
+                let s = frozenClassifier.withProbabilities(ofRow: i) { $0[a.index] }
+                adapter.calibrate(adaptedConfidence: Double(a.probability), sourceConfidence: Double(s))
             }
         }
     }
