@@ -51,7 +51,8 @@ public struct LabelCorrelationGate: Codable, Equatable, Sendable {
         public let warmupSamples: Int
         /// Warm-up: excess over the samples so far at or below which they count as mixed.
         public let mixedBelow: Double
-        /// Warm-up: effective number of classes (1 / Σ p̂²) the samples so far must reach.
+        /// Warm-up: effective number of classes (1 / Σ p̂²) the samples so far must reach (at most
+        /// the class count).
         public let mixedClasses: Double
 
         public init(classCount: Int, window: Int = 2048, threshold: Double = 0.15,
@@ -61,16 +62,19 @@ public struct LabelCorrelationGate: Codable, Equatable, Sendable {
             if window != 0 { try Validate.atLeast(window, 16, "LabelCorrelationGate.window") }
             try Validate.open(threshold, 0, 1, "LabelCorrelationGate.threshold")
             try Validate.closed(reopenThreshold, -1, threshold, "LabelCorrelationGate.reopenThreshold")
-            if warmupSamples != 0 { try Validate.closed(Double(warmupSamples), 2, Double(max(window, 2)), "LabelCorrelationGate.warmupSamples") }
+            if warmupSamples != 0, window != 0 {
+                try Validate.closed(Double(warmupSamples), 2, Double(window), "LabelCorrelationGate.warmupSamples")
+            }
             try Validate.closed(mixedBelow, -1, threshold, "LabelCorrelationGate.mixedBelow")
-            try Validate.closed(mixedClasses, 1, Double(classCount), "LabelCorrelationGate.mixedClasses")
+            try Validate.closed(mixedClasses, 1, 1e9, "LabelCorrelationGate.mixedClasses")
             self.classCount = classCount
             self.window = window
             self.threshold = threshold
             self.reopenThreshold = reopenThreshold
             self.warmupSamples = window == 0 ? 0 : warmupSamples
             self.mixedBelow = mixedBelow
-            self.mixedClasses = mixedClasses
+            // More effective classes than there are cannot be shown: a larger value means all of them.
+            self.mixedClasses = min(mixedClasses, Double(classCount))
         }
 
         public init(from decoder: any Decoder) throws {

@@ -122,8 +122,9 @@ final class LabelCorrelationGateWarmupTests: XCTestCase {
             try C(classCount: 8, threshold: 0.15, warmupSamples: 64, mixedBelow: 0.2)
         }
         TestSupport.assertConfigurationError("LabelCorrelationGate.mixedClasses") { () throws(AdaptationConfigurationError) in
-            try C(classCount: 8, warmupSamples: 64, mixedClasses: 9)
+            try C(classCount: 8, warmupSamples: 64, mixedClasses: 0.5)
         }
+        XCTAssertEqual(try C(classCount: 2, warmupSamples: 64, mixedClasses: 3).mixedClasses, 2, "at most the class count")
         XCTAssertEqual(try C(classCount: 8, window: 0, warmupSamples: 64).warmupSamples, 0, "a disabled gate has no warm-up")
     }
 

@@ -332,7 +332,7 @@ final class ConfigLoaderTests: XCTestCase {
                     contains: "exceeds window")
         assertError(image + "[adaptation.label_gate]\nwarmup_samples = 1\n", key: "adaptation.label_gate.warmup_samples", contains: "≥ 2")
         assertError(image + "[adaptation.label_gate]\nmixed_below = 0.2\n", key: "adaptation.label_gate.mixed_below", contains: "exceeds threshold")
-        assertError(image + "[adaptation]\ncalibration_rate = 2\n", key: "adaptation.calibration_rate", contains: "")
+        assertError(image + "[adaptation]\ncalibration_rate = 2\n", key: "adaptation.calibration_rate", contains: "≤ 1")
         // Defaults the user did not set follow a smaller window and threshold.
         let small = try ConfigLoader.parse(image + "[adaptation.label_gate]\nwindow = 64\nthreshold = 0.04\nreopen_below = 0.01\n",
                                            baseDirectory: "/").adaptation.labelGate

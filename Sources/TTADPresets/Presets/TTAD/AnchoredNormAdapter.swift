@@ -62,7 +62,7 @@ public final class AnchoredNormAdapter {
             classCount: c, window: settings.labelGate.window, threshold: settings.labelGate.threshold,
             reopenThreshold: settings.labelGate.reopenBelow, warmupSamples: settings.labelGate.warmupSamples,
             mixedBelow: settings.labelGate.mixedBelow,
-            mixedClasses: min(settings.labelGate.mixedClasses, Double(c))))
+            mixedClasses: settings.labelGate.mixedClasses))
         confidence = ConfidenceAnchor(configuration: try ConfidenceAnchor.Configuration(rate: settings.calibrationRate))
         replayPixels = FloatBuffer(count: learner.imageFloatCount)
         replayEmbeddings = FloatBuffer(count: settings.bank.capacity * learner.trainer.patchEmbeddingFloatCount)
@@ -108,6 +108,8 @@ public final class AnchoredNormAdapter {
     /// One published sample's top-1 probability at the current temperature, against the source
     /// model's on the same sample: moves the temperature (`ConfidenceAnchor`).
     func calibrate(adaptedConfidence: Double, sourceConfidence: Double) {
+        // While the adapted model is the source, T is 1 and the anchor waits to start afresh.
+        guard learner.stepsSinceReset > 0 else { return confidence.reset() }
         confidence.observe(adaptedConfidence: adaptedConfidence, sourceConfidence: sourceConfidence)
     }
 
