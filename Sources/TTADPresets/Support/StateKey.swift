@@ -13,6 +13,10 @@ enum StateKey {
         // The preset name was an enum case, described as `AdaptationPreset.ttad`; a `PresetName`
         // is described by its raw value alone.
         s = s.replacing(/AdaptationPreset\.([A-Za-z0-9_]+)/) { String($0.output.1) }
+        // Keys added since (calibration, the label gate's warm-up) are left out at their defaults,
+        // so a state written before them continues under the default settings.
+        s = s.replacingOccurrences(of: "calibrationRate: 0.02, ", with: "")
+            .replacingOccurrences(of: ", warmupSamples: 128, mixedBelow: 0.05, mixedClasses: 3.0", with: "")
         return s
     }
 }

@@ -200,12 +200,19 @@ public final class AnchoredNormAdapter {
               labelGate: labelGate, confidence: confidence, version: version, counters: counters, samplesSinceStep: samplesSinceStep)
     }
 
+    /// A gate written before the warm-up existed (warm-up 0, open since its start) continues
+    /// under a configuration that differs only by the warm-up: the warm-up is over for it.
+    static func gateContinues(_ stored: LabelCorrelationGate.Configuration, _ current: LabelCorrelationGate.Configuration) -> Bool {
+        stored == current || (stored.warmupSamples == 0 && stored.classCount == current.classCount && stored.window == current.window
+                              && stored.threshold == current.threshold && stored.reopenThreshold == current.reopenThreshold)
+    }
+
     /// Continues from `s` when it was written with the same settings, model and classes;
     /// returns why not otherwise (and changes nothing).
     func restore(_ s: State) -> String? {
         guard StateKey.matches(s.key, stateKey) else { return "adaptation settings, model or classes changed since the checkpoint" }
         guard s.bank.configuration == bank.configuration, s.admission.configuration == admission.configuration,
-              s.guardian.configuration == guardian.configuration, s.labelGate.configuration == labelGate.configuration
+              s.guardian.configuration == guardian.configuration, Self.gateContinues(s.labelGate.configuration, labelGate.configuration)
         else { return "bank, guard or label-gate settings changed" }
         do { try learner.restore(s.learner) } catch { return "\(error)" }
         bank = s.bank
