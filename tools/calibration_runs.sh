@@ -2,11 +2,13 @@
 # Expected calibration error of frozen and `ttad` on a tenth of three streams (the bundled model,
 # deterministic `ttad eval`): the table of docs/benchmarks.md ("Calibration").
 #   tools/calibration_runs.sh [OUT]     # default OUT=/tmp/ttad-calibration
+#   EXTRA='calibration_rate = 0.1' tools/calibration_runs.sh OUT   # extra [adaptation] keys
 set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT=${1:-/tmp/ttad-calibration}
-swift build -c release --product ttad >&2
-T=.build/release/ttad
+# TTAD=path/to/ttad uses that binary instead of building one.
+if [[ -z ${TTAD:-} ]]; then swift build -c release --product ttad >&2; fi
+T=${TTAD:-.build/release/ttad}
 mkdir -p "$OUT"
 SCENARIOS=(
   "clean|--scenario clean --limit 2000"
@@ -14,7 +16,7 @@ SCENARIOS=(
   "label-correlated|--scenario continual --per-domain 200 --gamma 0.1"
 )
 for p in frozen ttad; do
-  tools/preset_config.sh "$p" "" > "$OUT/$p.toml"
+  tools/preset_config.sh "$p" "${EXTRA:-}" > "$OUT/$p.toml"
   for s in "${SCENARIOS[@]}"; do
     n=${s%%|*}
     # shellcheck disable=SC2086

@@ -14,6 +14,8 @@ Prints, on the known-class samples (labels 0..C-1; outliers are left out of accu
 - for a camera group (`--scenario cameras`, ids `<camera>/<domain>|<position>`): per camera the
   paired difference, and the mean of the per-camera differences with its 95 % CI (cameras
   weighted equally: sum over cameras of var_s / (S^2 n_s)).
+- with --first N[,N...], the same over the first N samples of the stream (the warm-up check:
+  what adaptation costs or gains before the stream has shown what it is).
 """
 import argparse
 import json
@@ -73,6 +75,7 @@ def main():
     ap.add_argument("adapted")
     ap.add_argument("--classes", type=int, default=8)
     ap.add_argument("--last", type=int, default=0, help="also compare the last N samples of the stream")
+    ap.add_argument("--first", default="", help="also compare the first N samples (comma-separated list of N)")
     ap.add_argument("--json", help="write the comparison here")
     a = ap.parse_args()
     frozen, _ = read(a.frozen)
@@ -110,6 +113,10 @@ def main():
     if a.last:
         out["last"] = dict(samples=a.last, **(paired(frozen, adapted, common[-a.last:], a.classes) or {}))
 
+    firsts = [int(x) for x in a.first.split(",") if x]
+    if firsts:
+        out["first"] = [dict(samples=k, **(paired(frozen, adapted, common[:k], a.classes) or {})) for k in firsts]
+
     o = out["overall"]
     print(f"{o['n']} known-class samples: frozen {100 * o['frozen']:.2f} %, adapted {100 * o['adapted']:.2f} %, "
           f"delta {100 * o['delta']:+.2f} +- {100 * o['ci95']:.2f} points (95 % CI, paired)")
@@ -132,6 +139,10 @@ def main():
         l = out["last"]
         print(f"last {a.last} samples: frozen {100 * l['frozen']:.2f} %, adapted {100 * l['adapted']:.2f} %, "
               f"delta {100 * l['delta']:+.2f} +- {100 * l['ci95']:.2f}")
+    for f in out.get("first", []):
+        if "n" in f:
+            print(f"first {f['samples']} samples: frozen {100 * f['frozen']:.2f} %, adapted {100 * f['adapted']:.2f} %, "
+                  f"delta {100 * f['delta']:+.2f} +- {100 * f['ci95']:.2f}")
     if a.json:
         with open(a.json, "w") as f:
             json.dump(out, f, indent=2)

@@ -15,8 +15,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT=${1:-/tmp/ttad-presets}
 PRESETS=${PRESETS:-frozen ttad}
-swift build -c release --product ttad >&2
-T=.build/release/ttad
+# TTAD=path/to/ttad uses that binary instead of building one.
+if [[ -z ${TTAD:-} ]]; then swift build -c release --product ttad >&2; fi
+T=${TTAD:-.build/release/ttad}
 mkdir -p "$OUT"
 
 # One config per preset: the shipped default with the preset set (paths made absolute).

@@ -199,7 +199,9 @@ struct EvalCommand: ParsableCommand {
             let rate = seconds > 0 ? steps / seconds : 0
             print("adaptation: preset \(daemon.config.adaptation.preset.rawValue), \(Int(steps)) steps (\(String(format: "%.2f", rate)) steps/s), "
                   + "\(Int(resets)) resets, prompt version \(Int(Self.series(m, "ttad_prompt_version") ?? 0)), "
-                  + "\(Int(Self.series(m, "ttad_adaptation_paused_samples_total") ?? 0)) samples paused (label-correlated)")
+                  + "\(Int(Self.series(m, "ttad_adaptation_paused_samples_total") ?? 0)) samples paused (label-correlated; "
+                  + "\(Int(Self.series(m, "ttad_adaptation_warmup_samples_total") ?? 0)) of them in the gate's warm-up), "
+                  + "\(Int(Self.series(m, "ttad_adaptation_gate_closures_total") ?? 0)) gate closures")
         }
     }
 

@@ -231,6 +231,7 @@ final class ConfigLoaderTests: XCTestCase {
             preset = "ttad"
             learning_rate = 0.0005
             anchor_weight = 2.0
+            calibration_rate = 0.05
             update_every_samples = 32
             min_bank_items = 8
             worker_cpu_budget = 0.25
@@ -251,6 +252,9 @@ final class ConfigLoaderTests: XCTestCase {
             window = 4096
             threshold = 0.2
             reopen_below = 0.05
+            warmup_samples = 256
+            mixed_below = 0.02
+            mixed_classes = 4
             [adaptation.tpt]
             views = 32
             keep_fraction = 0.2
@@ -276,6 +280,7 @@ final class ConfigLoaderTests: XCTestCase {
         XCTAssertEqual(a.preset, .ttad)
         XCTAssertEqual(a.learningRate, 0.0005)
         XCTAssertEqual(a.anchorWeight, 2)
+        XCTAssertEqual(a.calibrationRate, 0.05)
         XCTAssertEqual(a.updateEverySamples, 32)
         XCTAssertEqual(a.minBankItems, 8)
         XCTAssertEqual(a.bank.capacity, 32)
@@ -293,6 +298,9 @@ final class ConfigLoaderTests: XCTestCase {
         XCTAssertEqual(a.labelGate.window, 4096)
         XCTAssertEqual(a.labelGate.threshold, 0.2)
         XCTAssertEqual(a.labelGate.reopenBelow, 0.05)
+        XCTAssertEqual(a.labelGate.warmupSamples, 256)
+        XCTAssertEqual(a.labelGate.mixedBelow, 0.02)
+        XCTAssertEqual(a.labelGate.mixedClasses, 4)
         XCTAssertEqual([a.promptTuning.views, a.promptTuning.slots], [32, 12])
         XCTAssertEqual([a.promptTuning.keepFraction, a.promptTuning.learningRate], [0.2, 0.01])
         XCTAssertEqual([a.rotta.learningRate, a.rotta.teacherRate, a.rotta.timelinessWeight, a.rotta.uncertaintyWeight], [0.002, 0.01, 0.5, 2])
@@ -320,6 +328,16 @@ final class ConfigLoaderTests: XCTestCase {
         assertError(image + "[adaptation.label_gate]\nwindow = 8\n", key: "adaptation.label_gate.window", contains: "≥ 16")
         assertError(image + "[adaptation.label_gate]\nthreshold = 1\n", key: "adaptation.label_gate.threshold", contains: "< 1")
         assertError(image + "[adaptation.label_gate]\nreopen_below = 0.2\n", key: "adaptation.label_gate.reopen_below", contains: "exceeds threshold")
+        assertError(image + "[adaptation.label_gate]\nwindow = 64\nwarmup_samples = 65\n", key: "adaptation.label_gate.warmup_samples",
+                    contains: "exceeds window")
+        assertError(image + "[adaptation.label_gate]\nwarmup_samples = 1\n", key: "adaptation.label_gate.warmup_samples", contains: "≥ 2")
+        assertError(image + "[adaptation.label_gate]\nmixed_below = 0.2\n", key: "adaptation.label_gate.mixed_below", contains: "exceeds threshold")
+        assertError(image + "[adaptation]\ncalibration_rate = 2\n", key: "adaptation.calibration_rate", contains: "≤ 1")
+        // Defaults the user did not set follow a smaller window and threshold.
+        let small = try ConfigLoader.parse(image + "[adaptation.label_gate]\nwindow = 64\nthreshold = 0.04\nreopen_below = 0.01\n",
+                                           baseDirectory: "/").adaptation.labelGate
+        XCTAssertEqual(small.warmupSamples, 64)
+        XCTAssertEqual(small.mixedBelow, 0.04)
         XCTAssertEqual(try ConfigLoader.parse(image + "[adaptation.label_gate]\nwindow = 0\n", baseDirectory: "/").adaptation.labelGate.window, 0,
                        "0 turns the gate off")
     }

@@ -39,6 +39,7 @@ final class DaemonAdaptationTests: XCTestCase {
         env.config.adaptation.bank.capacity = 8
         env.config.adaptation.bank.entropyFraction = 1     // the random quick model is never confident
         env.config.adaptation.guardSettings.cooldownSamples = 0
+        env.config.adaptation.labelGate.warmupSamples = 0   // a few dozen samples of 4 random classes: no warm-up
     }
 
     private func send(_ client: TestClient, from: Int, count: Int) throws -> [PredictionRecord] {
@@ -145,6 +146,8 @@ final class DaemonAdaptationTests: XCTestCase {
         entropy_fraction = 1.0
         [adaptation.guard]
         cooldown_samples = 0
+        [adaptation.label_gate]
+        warmup_samples = 0
         """.write(toFile: config, atomically: true, encoding: .utf8)
 
         var proc = try RunningProcess(exe, ["run", "--config", config], environment: [:])

@@ -61,6 +61,7 @@ final class DaemonLiveAdaptationTests: XCTestCase {
         let env = try TestDaemonEnvironment()
         Self.liveConfig(env)
         env.config.adaptation.preset = preset
+        env.config.adaptation.labelGate.warmupSamples = 0   // `ttad` steps within the short stream
         configure(env)
         try ConfigLoader.validate(env.config)
         var (daemon, client) = try env.startWithClient()

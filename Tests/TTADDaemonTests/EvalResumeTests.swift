@@ -40,6 +40,8 @@ final class EvalResumeTests: XCTestCase {
         entropy_fraction = 1.0
         [adaptation.guard]
         cooldown_samples = 0
+        [adaptation.label_gate]
+        warmup_samples = 0
         """.write(toFile: config, atomically: true, encoding: .utf8)
     }
 

@@ -16,7 +16,8 @@ final class PresetGoldenTests: XCTestCase {
     private var fixtures: URL { root.appendingPathComponent("Tests/TTADDaemonTests/Fixtures/preset-golden") }
 
     /// deploy/ttad.toml with the bundled model's absolute path and small settings, so every
-    /// preset steps several times within 60 samples in a debug build.
+    /// preset steps several times within 60 samples in a debug build (`ttad`'s label-gate
+    /// warm-up shortened to 16 samples: at its default, 128, nothing would adapt).
     private func config(preset: String, in dir: URL) throws -> String {
         var s = try String(contentsOf: root.appendingPathComponent("deploy/ttad.toml"), encoding: .utf8)
         s = s.replacingOccurrences(of: "folder = \"models/fmnist-clip\"",
@@ -28,6 +29,9 @@ final class PresetGoldenTests: XCTestCase {
             preset = "\(preset)"
             update_every_samples = 4
             min_bank_items = 4
+
+            [adaptation.label_gate]
+            warmup_samples = 16
 
             [adaptation.tpt]
             views = 4

@@ -17,6 +17,7 @@ final class AnchoredNormAdapterReplayTests: XCTestCase {
         s.bank.capacity = 6
         s.bank.entropyFraction = 1
         s.guardSettings.cooldownSamples = 0
+        s.labelGate.warmupSamples = 0   // replay from the first samples; the gate is not what this tests
         let (model, _, classes) = try PresetFixtures.model()
         let adapter = try AnchoredNormAdapter(settings: s, model: model, classes: classes, logitScale: model.logitScale)
         return (adapter, ReplayDecoder(limits: ImageDecodeLimits(), preprocessing: model.preprocessing))

@@ -41,6 +41,8 @@ final class StateKeyTests: XCTestCase {
 
     func testChangedSettingsOrClassesDoNotMatch() {
         XCTAssertFalse(StateKey.matches(Self.legacy, current { $0.learningRate = 0.02 }))
+        XCTAssertFalse(StateKey.matches(Self.legacy, current { $0.calibrationRate = 0 }), "keys added since count when not at their defaults")
+        XCTAssertFalse(StateKey.matches(Self.legacy, current { $0.labelGate.warmupSamples = 64 }))
         XCTAssertFalse(StateKey.matches(Self.legacy, current { $0.preset = .tda }))
         XCTAssertFalse(StateKey.matches(Self.legacy, current().replacingOccurrences(of: #""b"]"#, with: #""c"]"#)))
     }

@@ -80,7 +80,7 @@ public enum ConfigCheck {
                         ("adwin_delta", d(c.drift.adwinDelta)), ("embedding_shift", "\(c.drift.embeddingShift)")])
         let ad = c.adaptation, g = ad.guardSettings
         table("adaptation", [("preset", s(ad.preset.rawValue)), ("learning_rate", d(ad.learningRate)),
-                             ("anchor_weight", d(ad.anchorWeight)), ("update_every_samples", "\(ad.updateEverySamples)"),
+                             ("anchor_weight", d(ad.anchorWeight)), ("calibration_rate", d(ad.calibrationRate)), ("update_every_samples", "\(ad.updateEverySamples)"),
                              ("min_bank_items", "\(ad.minBankItems)"), ("worker_cpu_budget", d(ad.workerCPUBudget)),
                              ("seed", "\(ad.seed)"), ("scope", s(c.adaptationStates.scope.rawValue)),
                              ("max_live_states", "\(c.adaptationStates.maxLiveStates)"),
@@ -94,7 +94,8 @@ public enum ConfigCheck {
                                    ("disagreement_bound", d(g.disagreementBound)), ("cooldown_samples", "\(g.cooldownSamples)"),
                                    ("periodic_reset_samples", "\(g.periodicResetSamples)")])
         table("adaptation.label_gate", [("window", "\(ad.labelGate.window)"), ("threshold", d(ad.labelGate.threshold)),
-                                        ("reopen_below", d(ad.labelGate.reopenBelow))])
+                                        ("reopen_below", d(ad.labelGate.reopenBelow)), ("warmup_samples", "\(ad.labelGate.warmupSamples)"),
+                                        ("mixed_below", d(ad.labelGate.mixedBelow)), ("mixed_classes", d(ad.labelGate.mixedClasses))])
         let pt = ad.promptTuning, r = ad.rotta, st = ad.stamp
         table("adaptation.tpt", [("views", "\(pt.views)"), ("keep_fraction", d(pt.keepFraction)),
                                  ("learning_rate", d(pt.learningRate)), ("slots", "\(pt.slots)")])

@@ -146,6 +146,7 @@ public enum ConfigLoader {
             }
             if let v = try t.double("learning_rate", min: 0, max: 1, exclusiveMin: true) { c.adaptation.learningRate = v }
             if let v = try t.double("anchor_weight", min: 0, max: 1e6) { c.adaptation.anchorWeight = v }
+            if let v = try t.double("calibration_rate", min: 0, max: 1) { c.adaptation.calibrationRate = v }
             if let v = try t.int("update_every_samples", min: 1, max: 1 << 24) { c.adaptation.updateEverySamples = v }
             if let v = try t.int("min_bank_items", min: 1, max: 4096) { c.adaptation.minBankItems = v }
             if let v = try t.double("worker_cpu_budget", min: 0, max: 1, exclusiveMin: true) { c.adaptation.workerCPUBudget = v }
@@ -220,6 +221,24 @@ public enum ConfigLoader {
                 if c.adaptation.labelGate.reopenBelow > c.adaptation.labelGate.threshold {
                     throw ConfigError(key: l.key("reopen_below"), "\(c.adaptation.labelGate.reopenBelow) exceeds threshold \(c.adaptation.labelGate.threshold)")
                 }
+                // The warm-up's defaults follow a smaller window or threshold; values set here must fit them.
+                let gate = c.adaptation.labelGate
+                if let v = try l.int("warmup_samples", min: 0, max: 1 << 20) {
+                    guard v == 0 || v >= 2 else { throw ConfigError(key: l.key("warmup_samples"), "must be 0 (off) or ≥ 2, got \(v)") }
+                    guard gate.window == 0 || v <= gate.window else {
+                        throw ConfigError(key: l.key("warmup_samples"), "\(v) exceeds window \(gate.window)")
+                    }
+                    c.adaptation.labelGate.warmupSamples = v
+                } else if gate.window > 0 {
+                    c.adaptation.labelGate.warmupSamples = min(gate.warmupSamples, gate.window)
+                }
+                if let v = try l.double("mixed_below", min: -1, max: 1) {
+                    guard v <= gate.threshold else { throw ConfigError(key: l.key("mixed_below"), "\(v) exceeds threshold \(gate.threshold)") }
+                    c.adaptation.labelGate.mixedBelow = v
+                } else {
+                    c.adaptation.labelGate.mixedBelow = min(gate.mixedBelow, gate.threshold)
+                }
+                if let v = try l.double("mixed_classes", min: 1, max: 1e6) { c.adaptation.labelGate.mixedClasses = v }
                 try l.rejectUnknownKeys()
             }
             try t.rejectUnknownKeys()

@@ -75,6 +75,8 @@ public final class DaemonMetrics: Sendable {
     public let adaptationDistance: Gauge
     public let adaptationResets: [ResetReason: Counter]
     public let adaptationPausedSamples: Counter
+    public let adaptationWarmupSamples: Counter
+    public let adaptationGateClosures: Counter
     public let adaptationDroppedSamples: Counter
     public let adaptationObservedSamples: Counter
     public let adaptationQueuedSamples: Gauge
@@ -151,6 +153,8 @@ public final class DaemonMetrics: Sendable {
         }
         adaptationResets = resets
         adaptationPausedSamples = r.makeCounter(descriptor: desc("ttad_adaptation_paused_samples_total", "Samples during which adaptation paused because the frozen predictions came in runs of one class (a label-correlated stream)."))
+        adaptationWarmupSamples = r.makeCounter(descriptor: desc("ttad_adaptation_warmup_samples_total", "Of the paused samples, those of the label gate's warm-up: adaptation waits from the first sample until the frozen predictions show the stream is mixed."))
+        adaptationGateClosures = r.makeCounter(descriptor: desc("ttad_adaptation_gate_closures_total", "Times the label gate closed (paused adaptation) after having been open."))
         adaptationDroppedSamples = r.makeCounter(descriptor: desc("ttad_adaptation_dropped_samples_total", "Live mode: predicted samples the adaptation worker never observed because it was behind (its queue was full). Their predictions were published as usual."))
         adaptationObservedSamples = r.makeCounter(descriptor: desc("ttad_adaptation_observed_samples_total", "Samples the adaptation preset learned from (offered to its bank or step). In live mode, with ttad_adaptation_dropped_samples_total, what the worker saw and what it skipped."))
         adaptationQueuedSamples = r.makeGauge(descriptor: desc("ttad_adaptation_queued_samples", "Live mode: predicted samples handed to the adaptation worker and not yet observed (0 when learning runs inline)."))

@@ -352,6 +352,8 @@ public final class Pipeline: @unchecked Sendable {
         if let v = r.version { metrics.promptVersion.set(Double(v)) }
         if let x = r.labelCorrelation { metrics.adaptationLabelCorrelation.set(x) }
         if r.pausedSamples > 0 { metrics.adaptationPausedSamples.increment(by: Int64(r.pausedSamples)) }
+        if r.warmupSamples > 0 { metrics.adaptationWarmupSamples.increment(by: Int64(r.warmupSamples)) }
+        if r.gateClosures > 0 { metrics.adaptationGateClosures.increment(by: Int64(r.gateClosures)) }
         if r.droppedSamples > 0 { metrics.adaptationDroppedSamples.increment(by: Int64(r.droppedSamples)) }
         if r.observedSamples > 0 { metrics.adaptationObservedSamples.increment(by: Int64(r.observedSamples)) }
         if let n = r.queuedSamples { metrics.adaptationQueuedSamples.set(Double(n)) }

@@ -10,6 +10,9 @@ public struct AdaptationSection: Sendable, Equatable {
     public var updateEverySamples: Int = 16
     /// No step until the bank holds this many samples.
     public var minBankItems: Int = 16
+    /// Rate of the published temperature that keeps the adapted confidence at the source
+    /// model's (`ConfidenceAnchor`); 0 = off (the adapted softmax is published as it is).
+    public var calibrationRate: Double = 0.02
     /// Live mode: share of one core the adaptation worker may keep busy (it sleeps to stay under).
     public var workerCPUBudget: Double = 0.5
     public var bank = AdaptationBankSection()
@@ -91,6 +94,13 @@ public struct AdaptationLabelGateSection: Sendable, Equatable {
     public var threshold: Double = 0.15
     /// Excess below which a paused adaptation resumes (≤ threshold).
     public var reopenBelow: Double = 0.10
+    /// Warm-up: adaptation waits from the first sample until at least this many frozen
+    /// predictions show the stream mixed (0 = no warm-up: open until a full window says otherwise).
+    public var warmupSamples: Int = 128
+    /// Warm-up: excess over the samples so far at or below which they count as mixed (≤ threshold).
+    public var mixedBelow: Double = 0.05
+    /// Warm-up: effective number of classes (1 / Σ p̂²) the samples so far must spread over.
+    public var mixedClasses: Double = 3
     public init() {}
 }
 

@@ -12,6 +12,10 @@ public struct AdaptationReport: Sendable {
     public var resets: [AdaptationReset] = []
     /// Samples observed while the label gate held adaptation.
     public var pausedSamples = 0
+    /// Of those, samples of the gate's warm-up (before the stream first showed itself mixed).
+    public var warmupSamples = 0
+    /// Times the label gate closed after having been open.
+    public var gateClosures = 0
     /// Samples the preset learned from (offered to its bank, cache or step).
     public var observedSamples = 0
     /// Samples the live worker never saw because it was behind (its queue was full).
@@ -39,6 +43,8 @@ public struct AdaptationReport: Sendable {
         lastLoss = later.lastLoss ?? lastLoss
         resets += later.resets
         pausedSamples += later.pausedSamples
+        warmupSamples += later.warmupSamples
+        gateClosures += later.gateClosures
         observedSamples += later.observedSamples
         droppedSamples += later.droppedSamples
         bankItems = later.bankItems ?? bankItems

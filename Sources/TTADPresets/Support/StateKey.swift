@@ -17,6 +17,10 @@ enum StateKey {
         // the model files) already refuses another model, and a state moved to a box that keeps
         // the same model in another folder must continue.
         s = s.replacing(/\ model=.*?\ classes=/) { _ in " classes=" }
+        // Keys added since (calibration, the label gate's warm-up) are left out at their defaults,
+        // so a state written before them continues under the default settings.
+        s = s.replacingOccurrences(of: "calibrationRate: 0.02, ", with: "")
+            .replacingOccurrences(of: ", warmupSamples: 128, mixedBelow: 0.05, mixedClasses: 3.0", with: "")
         return s
     }
 }

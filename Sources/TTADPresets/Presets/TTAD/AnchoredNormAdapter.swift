@@ -23,6 +23,8 @@ public final class AnchoredNormAdapter {
     private(set) var admission: BankAdmission
     private(set) var guardian: CollapseGuard
     private(set) var labelGate: LabelCorrelationGate
+    /// The published temperature (calibration; never touches learning).
+    private(set) var confidence: ConfidenceAnchor
     private(set) var version = 0
     private(set) var counters = AdaptationCounters()
     private var samplesSinceStep = 0
@@ -58,7 +60,10 @@ public final class AnchoredNormAdapter {
             periodicInterval: g.periodicResetSamples))
         labelGate = LabelCorrelationGate(configuration: try LabelCorrelationGate.Configuration(
             classCount: c, window: settings.labelGate.window, threshold: settings.labelGate.threshold,
-            reopenThreshold: settings.labelGate.reopenBelow))
+            reopenThreshold: settings.labelGate.reopenBelow, warmupSamples: settings.labelGate.warmupSamples,
+            mixedBelow: settings.labelGate.mixedBelow,
+            mixedClasses: settings.labelGate.mixedClasses))
+        confidence = ConfidenceAnchor(configuration: try ConfidenceAnchor.Configuration(rate: settings.calibrationRate))
         replayPixels = FloatBuffer(count: learner.imageFloatCount)
         replayEmbeddings = FloatBuffer(count: settings.bank.capacity * learner.trainer.patchEmbeddingFloatCount)
         stateKey = "\(settings) model=\(model.folder) classes=\(classes.names)"
@@ -68,9 +73,12 @@ public final class AnchoredNormAdapter {
     /// returns a reset when the guard fired.
     func observe(sample: () -> BankSample, result r: ClassificationResult, frozenClass: Int, isOutlier: Bool) -> AdaptationReset? {
         // The frozen class, not the adapted one: adaptation must not be able to bend its own gate.
+        let closures = labelGate.closures, warmup = labelGate.warmupClosedSamples
         try? labelGate.observe(frozenClass)
         report.observedSamples += 1
         if labelGate.isCorrelated { report.pausedSamples += 1 }
+        report.warmupSamples += labelGate.warmupClosedSamples - warmup
+        report.gateClosures += labelGate.closures - closures
         let decision = admission.evaluate(entropy: r.entropy, adaptedClass: r.predicted, frozenClass: frozenClass, isOutlier: isOutlier)
         if decision.isAdmitted, guardian.shouldAdapt, !labelGate.isCorrelated {
             // Entropy is the item's uncertainty in RoTTA's score; the payload size its cost.
@@ -88,12 +96,21 @@ public final class AnchoredNormAdapter {
                                                 adaptationLoss: loss, nonFinite: nonFinite) else { return nil }
         learner.resetToSource()
         bank.removeAll()
+        confidence.reset()
         samplesSinceStep = 0
         version += 1
         parametersChanged = true
         let r = AdaptationReset(decision: reset, version: version)
         report.resets.append(r)
         return r
+    }
+
+    /// One published sample's top-1 probability at the current temperature, against the source
+    /// model's on the same sample: moves the temperature (`ConfidenceAnchor`).
+    func calibrate(adaptedConfidence: Double, sourceConfidence: Double) {
+        // While the adapted model is the source, T is 1 and the anchor waits to start afresh.
+        guard learner.stepsSinceReset > 0 else { return confidence.reset() }
+        confidence.observe(adaptedConfidence: adaptedConfidence, sourceConfidence: sourceConfidence)
     }
 
     /// Whether a step is due now. Paused (the affines kept as they are) while the stream is
@@ -171,6 +188,8 @@ public final class AnchoredNormAdapter {
         public var admission: BankAdmission
         public var guardian: CollapseGuard
         public var labelGate: LabelCorrelationGate
+        /// Nil in checkpoints written before calibration existed (T starts at 1).
+        public var confidence: ConfidenceAnchor?
         public var version: Int
         public var counters: AdaptationCounters
         public var samplesSinceStep: Int
@@ -178,7 +197,14 @@ public final class AnchoredNormAdapter {
 
     func state() -> State {
         State(key: stateKey, learner: learner.state(), bank: bank, admission: admission, guardian: guardian,
-              labelGate: labelGate, version: version, counters: counters, samplesSinceStep: samplesSinceStep)
+              labelGate: labelGate, confidence: confidence, version: version, counters: counters, samplesSinceStep: samplesSinceStep)
+    }
+
+    /// A gate written before the warm-up existed (warm-up 0, open since its start) continues
+    /// under a configuration that differs only by the warm-up: the warm-up is over for it.
+    static func gateContinues(_ stored: LabelCorrelationGate.Configuration, _ current: LabelCorrelationGate.Configuration) -> Bool {
+        stored == current || (stored.warmupSamples == 0 && stored.classCount == current.classCount && stored.window == current.window
+                              && stored.threshold == current.threshold && stored.reopenThreshold == current.reopenThreshold)
     }
 
     /// Continues from `s` when it was written with the same settings, model and classes;
@@ -186,13 +212,14 @@ public final class AnchoredNormAdapter {
     func restore(_ s: State) -> String? {
         guard StateKey.matches(s.key, stateKey) else { return "adaptation settings, model or classes changed since the checkpoint" }
         guard s.bank.configuration == bank.configuration, s.admission.configuration == admission.configuration,
-              s.guardian.configuration == guardian.configuration, s.labelGate.configuration == labelGate.configuration
+              s.guardian.configuration == guardian.configuration, Self.gateContinues(s.labelGate.configuration, labelGate.configuration)
         else { return "bank, guard or label-gate settings changed" }
         do { try learner.restore(s.learner) } catch { return "\(error)" }
         bank = s.bank
         admission = s.admission
         guardian = s.guardian
         labelGate = s.labelGate
+        if let c = s.confidence, c.configuration == confidence.configuration { confidence = c }
         version = s.version
         counters = s.counters
         samplesSinceStep = s.samplesSinceStep

@@ -9,7 +9,9 @@ import TTADProtocol
 ///
 /// Each round runs the source model on the queued samples in chunks of up to 32, observes every
 /// sample, and then takes at most one step (if due), so when CPU is short it steps less often
-/// rather than observing less. Published: the adapted LayerNorm affines.
+/// rather than observing less. Published: the adapted LayerNorm affines, then the calibration
+/// temperature, which moves with every sample whose unscaled logits the job carries (it reaches
+/// predictions with the next published version).
 final class TTADLearning: BackgroundLearning {
     struct Job: Sendable {
         var payloads: [[UInt8]]
@@ -17,6 +19,8 @@ final class TTADLearning: BackgroundLearning {
         var shapes: [[Int]?]
         var results: [ClassificationResult]
         var outliers: [Bool]
+        /// The adapted logits before the temperature, row by row (empty: calibration is off).
+        var logits: [Float] = []
         var count: Int { results.count }
     }
 
@@ -26,6 +30,8 @@ final class TTADLearning: BackgroundLearning {
     private let pixels: FloatBuffer
     private let frozenFeatures: FloatBuffer
     private var frozenResults: [ClassificationResult] = []
+    private let temperature = FloatBuffer(count: 1)
+    private var logitRow: [Float] = []
     /// Samples per batched source-model forward (bounds the pixel buffer).
     private let chunkRows: Int
 
@@ -44,7 +50,21 @@ final class TTADLearning: BackgroundLearning {
 
     var version: Int { adapter.version }
 
-    var publishedParameters: [FloatBuffer] { adapter.learner.trainer.layerNorms.map(\.value) }
+    var publishedParameters: [FloatBuffer] {
+        temperature.pointer[0] = adapter.confidence.temperature
+        return adapter.learner.trainer.layerNorms.map(\.value) + [temperature]
+    }
+
+    /// The adapted top-1 probability of one row of unscaled logits at the current temperature.
+    private func calibratedConfidence(_ logits: ArraySlice<Float>) -> Double {
+        let inv = 1 / adapter.confidence.temperature
+        logitRow.removeAll(keepingCapacity: true)
+        for l in logits { logitRow.append(l * inv) }
+        return logitRow.withUnsafeMutableBufferPointer { p in
+            _ = VectorOps.softmax(inPlace: p)
+            return Double(p.max() ?? .nan)
+        }
+    }
 
     func snapshot() -> AnchoredNormAdapter.State { adapter.state() }
 
@@ -74,6 +94,13 @@ final class TTADLearning: BackgroundLearning {
                 let sample = { BankSample(encoding: job.encodings[i].rawValue, shape: job.shapes[i], bytes: Data(job.payloads[i])) }
                 _ = adapter.observe(sample: sample, result: job.results[i], frozenClass: frozenResults[r].predicted,
                                     isOutlier: job.outliers[i])
+                let c = job.logits.count / max(job.count, 1)
+                let predicted = job.results[i].predicted
+                if c > 0, job.logits.count == c * job.count, predicted >= 0, predicted < c {
+                    let s = frozenClassifier.withProbabilities(ofRow: r) { $0[predicted] }
+                    adapter.calibrate(adaptedConfidence: calibratedConfidence(job.logits[i * c..<(i + 1) * c]),
+                                      sourceConfidence: Double(s))
+                }
             }
             chunk.removeAll(keepingCapacity: true)
         }
