@@ -13,7 +13,7 @@ Prints, on the known-class samples (labels 0..C-1; outliers are left out of accu
 - with --last N, the same over the last N samples of the stream only;
 - for a camera group (`--scenario cameras`, ids `<camera>/<domain>|<position>`): per camera the
   paired difference, and the mean of the per-camera differences with its 95 % CI (cameras
-  weighted equally: sum over cameras of var_s / (S^2 n_s)).
+  weighted equally: sum over cameras of var_s / (S^2 n_s));
 - with --first N[,N...], the same over the first N samples of the stream (the warm-up check:
   what adaptation costs or gains before the stream has shown what it is).
 """
