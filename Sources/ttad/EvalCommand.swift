@@ -19,6 +19,8 @@ struct EvalCommand: ParsableCommand {
         discussion: """
         With --config, eval runs the daemon itself in deterministic mode and streams the scenario \
         (the --scenario options of `ttad stream`) to it: a rerun gives identical predictions. \
+        With --as-embeddings MODEL_DIR it sends each image's embedding instead, and an image-mode \
+        config runs in embedding mode against that model's class-prompt embeddings. \
         Without it, start eval before `ttad stream` (PUB/SUB drops what is published before the \
         subscription is up); it stops after --count outputs (predictions + errors), after \
         --timeout seconds without a message, or on Ctrl-C, and then writes the reports. Accuracy \
@@ -124,7 +126,10 @@ struct EvalCommand: ParsableCommand {
     private func runSelfContained(configPath: String) throws {
         let (set, scenarioValue) = try scenario.makeScenario()
         let total = min(count ?? Int.max, scenarioValue.count, scenario.limit ?? Int.max)
-        let daemonConfig = try InProcessDaemon.configuration(configPath: configPath, stateDirectory: stateDir, deterministic: true, label: "eval")
+        var daemonConfig = try InProcessDaemon.configuration(configPath: configPath, stateDirectory: stateDir, deterministic: true, label: "eval")
+        if let folder = scenario.asEmbeddings {
+            try EmbeddingModeConfig.convert(&daemonConfig, embedder: try ScenarioEmbedder(folder: folder))
+        }
         let streamID = scenario.stream
         let identity = EvalRunIdentity.text(config: daemonConfig, options: scenario)
         if resume, let stateDir { try EvalRunIdentity.check(identity, directory: stateDir) }

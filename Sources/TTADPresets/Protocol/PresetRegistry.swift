@@ -30,6 +30,7 @@ public enum PresetRegistry {
         DynaPromptAdapter.descriptor,
         RottaAdapter.descriptor,
         StampAdapter.descriptor,
+        DOTAPreset.descriptor,
     ]
 
     private static let table = Mutex<[PresetDescriptor]>(builtIn)
