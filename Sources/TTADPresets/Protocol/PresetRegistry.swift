@@ -31,6 +31,7 @@ public enum PresetRegistry {
         RottaAdapter.descriptor,
         StampAdapter.descriptor,
         DOTAPreset.descriptor,
+        DPEPreset.descriptor,
     ]
 
     private static let table = Mutex<[PresetDescriptor]>(builtIn)
