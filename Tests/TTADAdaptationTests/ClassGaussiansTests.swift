@@ -49,8 +49,12 @@ final class ClassGaussiansTests: XCTestCase {
         XCTAssertThrowsError(try add(&g, [1, .nan], 0, 1))
         XCTAssertThrowsError(try add(&g, [1, 0], 0, 0))
         XCTAssertEqual(g, ClassGaussians(configuration: try .init(classCount: 2, dimension: 2)))
-        TestSupport.assertConfigurationError("ClassGaussians.shrinkage") { try ClassGaussians.Configuration(classCount: 2, dimension: 2, shrinkage: 2) }
-        TestSupport.assertConfigurationError("ClassGaussians.classCount") { try ClassGaussians.Configuration(classCount: 1, dimension: 2) }
+        TestSupport.assertConfigurationError("ClassGaussians.shrinkage") { () throws(AdaptationConfigurationError) in
+            try ClassGaussians.Configuration(classCount: 2, dimension: 2, shrinkage: 2)
+        }
+        TestSupport.assertConfigurationError("ClassGaussians.classCount") { () throws(AdaptationConfigurationError) in
+            try ClassGaussians.Configuration(classCount: 1, dimension: 2)
+        }
     }
 
     func testCheckpointRoundTripAndCorruptStateIsRefused() throws {

@@ -33,8 +33,8 @@ final class DualPrototypesTests: XCTestCase {
     func testTheTextSideIsTheRunningMeanOfWhatItEvolvedWith() throws {
         var p = try make()
         try p.evolve(with: [0, 1, 0, 1])   // (1,0) and (0,1) averaged → (½, ½) normalised
-        XCTAssertEqual(p.text[0], 0.5.squareRoot(), accuracy: 1e-6)
-        XCTAssertEqual(p.text[1], 0.5.squareRoot(), accuracy: 1e-6)
+        XCTAssertEqual(p.text[0], Float(0.5).squareRoot(), accuracy: 1e-6)
+        XCTAssertEqual(p.text[1], Float(0.5).squareRoot(), accuracy: 1e-6)
         XCTAssertEqual(Array(p.text[2...]), [0, 1])
         XCTAssertEqual(p.textTerms, 2)
         try p.evolve(with: [0, 1, 0, 1])   // the third term weighs a third

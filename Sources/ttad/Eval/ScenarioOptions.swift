@@ -43,8 +43,8 @@ struct ScenarioOptions: ParsableArguments {
         discussion: "The payload of --encoding is decoded and embedded exactly as the daemon's image mode would, so an "
             + "embedding-mode daemon scoring against the same model's class prompts predicts what the image mode predicts. "
             + "With `ttad eval --config` on an image-mode config, eval runs the daemon in embedding mode against that model's "
-            + "class-prompt embeddings (written to the state directory)."),
-          valueName: "model-dir")
+            + "class-prompt embeddings (written to the state directory).",
+        valueName: "model-dir"))
     var asEmbeddings: String?
 
     @Flag(help: "Write ids as <domain>@<severity>|<position> so `ttad eval` reports each severity apart (gradual).")
