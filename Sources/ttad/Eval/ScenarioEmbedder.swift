@@ -40,9 +40,8 @@ final class ScenarioEmbedder {
             switch encoding {
             case .rawU8HWC:
                 guard let s = shape, s.rank == 3 else { throw StreamClientError("raw-u8-hwc needs an [H, W, C] shape") }
-                try payload.withUnsafeBytes { raw throws(ImageDecodeError) in
-                    try decoder.decodeRaw(raw, width: s[1], height: s[0], channels: s[2], into: &decoded)
-                }
+                // The array overload: a typed-throws closure over the bytes crashes Swift 6.3's IRGen.
+                decoded = try decoder.decodeRaw(payload, width: s[1], height: s[0], channels: s[2])
             case .jpeg, .png:
                 try decoder.decode(payload, into: &decoded)
             case .f32Embedding:
