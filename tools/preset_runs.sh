@@ -8,6 +8,11 @@
 #   tools/preset_runs.sh [OUT]                 # default OUT=/tmp/ttad-presets
 #   PRESETS="frozen ttad" tools/preset_runs.sh  # which presets (frozen is always run: the reference)
 #   EXTRA='learning_rate = 0.003' tools/preset_runs.sh OUT   # extra [adaptation] keys for every preset
+#   EMBEDDINGS=1 PRESETS="tda dota" tools/preset_runs.sh OUT   # embedding mode: the client embeds each
+#                                              # image with the bundled model (`--as-embeddings`), the
+#                                              # daemon classifies f32-embedding samples
+#   TTAD_BIN=.build-release/release/ttad tools/preset_runs.sh OUT   # use this binary, do not build
+#   SCENARIO_NAMES="clean continual" tools/preset_runs.sh OUT       # only these scenarios
 #   SMALL=1 tools/preset_runs.sh OUT           # a tenth of each stream (200 per domain, 2,000 clean):
 #                                              # for the view-based presets (tpt, dynaprompt, stamp),
 #                                              # 16-64 forwards per sample
@@ -15,9 +20,16 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT=${1:-/tmp/ttad-presets}
 PRESETS=${PRESETS:-frozen ttad}
-# TTAD=path/to/ttad uses that binary instead of building one.
-if [[ -z ${TTAD:-} ]]; then swift build -c release --product ttad >&2; fi
-T=${TTAD:-.build/release/ttad}
+# TTAD=path/to/ttad (or TTAD_BIN=) uses that binary instead of building one.
+TTAD=${TTAD:-${TTAD_BIN:-}}
+if [[ -n $TTAD ]]; then
+  T=$TTAD
+else
+  swift build -c release --product ttad >&2
+  T=.build/release/ttad
+fi
+EMB=()
+[[ -n ${EMBEDDINGS:-} ]] && EMB=(--as-embeddings "$PWD/deploy/models/fmnist-clip")
 mkdir -p "$OUT"
 
 # One config per preset: the shipped default with the preset set (paths made absolute).
@@ -31,7 +43,7 @@ run() {
   if [[ -s $base.json ]] || ! mkdir "$base.lock" 2>/dev/null; then return; fi
   echo "== $preset $name: $*" >&2
   if "$T" eval --config "$OUT/$preset.toml" --strict --timeout 120 --json "$base.json.tmp" --predictions-file "$base.tsv" \
-      --title "$preset: $name" "$@" > "$base.log" 2>&1; then
+      --title "$preset: $name" "${EMB[@]}" "$@" > "$base.log" 2>&1; then
     mv "$base.json.tmp" "$base.json"
     tail -2 "$base.log" >&2
   else
@@ -56,6 +68,11 @@ else
     "label-correlated|--scenario continual --per-domain 2000 --gamma 0.1"
     "outliers|--scenario continual --per-domain 2000 --outliers 0.1"
   )
+fi
+if [[ -n ${SCENARIO_NAMES:-} ]]; then
+  keep=()
+  for s in "${SCENARIOS[@]}"; do [[ " $SCENARIO_NAMES " == *" ${s%%|*} "* ]] && keep+=("$s"); done
+  SCENARIOS=("${keep[@]}")
 fi
 for p in frozen $PRESETS; do
   for s in "${SCENARIOS[@]}"; do

@@ -19,6 +19,8 @@ struct EvalCommand: ParsableCommand {
         discussion: """
         With --config, eval runs the daemon itself in deterministic mode and streams the scenario \
         (the --scenario options of `ttad stream`) to it: a rerun gives identical predictions. \
+        With --as-embeddings MODEL_DIR it sends each image's embedding instead, and an image-mode \
+        config runs in embedding mode against that model's class-prompt embeddings. \
         Without it, start eval before `ttad stream` (PUB/SUB drops what is published before the \
         subscription is up); it stops after --count outputs (predictions + errors), after \
         --timeout seconds without a message, or on Ctrl-C, and then writes the reports. Accuracy \
@@ -125,7 +127,10 @@ struct EvalCommand: ParsableCommand {
         let (set, plan) = try scenario.makePlan()
         let total = min(count ?? Int.max, plan.count, scenario.limit ?? Int.max)
         if resume, plan.scenario == nil { throw ValidationError("--resume does not apply to --scenario cameras") }
-        let daemonConfig = try InProcessDaemon.configuration(configPath: configPath, stateDirectory: stateDir, deterministic: true, label: "eval")
+        var daemonConfig = try InProcessDaemon.configuration(configPath: configPath, stateDirectory: stateDir, deterministic: true, label: "eval")
+        if let folder = scenario.asEmbeddings {
+            try EmbeddingModeConfig.convert(&daemonConfig, embedder: try ScenarioEmbedder(folder: folder))
+        }
         let streamID = scenario.stream
         let identity = EvalRunIdentity.text(config: daemonConfig, options: scenario)
         if resume, let stateDir { try EvalRunIdentity.check(identity, directory: stateDir) }

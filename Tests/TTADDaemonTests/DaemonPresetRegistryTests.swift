@@ -59,6 +59,31 @@ final class DaemonPresetRegistryTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(try send(client, from: 12, count: 1) { _ in 0 }.first?.promptVersion ?? -1, versions.last!)
     }
 
+    func testDOTAAdaptsOnEmbeddingRowsAndSurvivesARestart() throws { try adaptsAndSurvivesARestart(.dota) }
+
+    func testDPEAdaptsOnEmbeddingRowsAndSurvivesARestart() throws { try adaptsAndSurvivesARestart(.dpe) }
+
+    /// The embedding-mode presets that keep statistics: versions grow as they take samples, clear
+    /// embeddings stay right, and a restart continues from the checkpointed state.
+    private func adaptsAndSurvivesARestart(_ preset: PresetName) throws {
+        let env = try TestDaemonEnvironment()
+        env.config.daemon.deterministic = true
+        env.config.adaptation.preset = preset
+        try ConfigLoader.validate(env.config)
+        var (daemon, client) = try env.startWithClient()
+        let preds = try send(client, from: 0, count: 12) { $0 % 3 }
+        let versions = preds.map { $0.promptVersion ?? -1 }
+        XCTAssertEqual(versions, versions.sorted())
+        XCTAssertGreaterThan(versions.last!, versions.first!, "\(preset) took samples: \(versions)")
+        XCTAssertEqual(preds.map { $0.top.first?.index ?? -1 }, (0..<12).map { $0 % 3 }, "clear embeddings stay correctly classified")
+        daemon.stop(reason: "test restart")
+        (daemon, client) = try env.startWithClient()
+        defer { daemon.stop(reason: "test") }
+        XCTAssertGreaterThanOrEqual(try send(client, from: 12, count: 1) { _ in 0 }.first?.promptVersion ?? -1, versions.last!,
+                                    "the statistics came back from the checkpoint")
+        XCTAssertNil(daemon.adaptationNotRestored)
+    }
+
     func testAnImagePresetInEmbeddingModeIsAConfigError() throws {
         let env = try TestDaemonEnvironment()
         env.config.adaptation.preset = .rotta

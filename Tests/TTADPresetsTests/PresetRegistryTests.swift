@@ -14,8 +14,8 @@ final class PresetRegistryTests: XCTestCase {
     }
 
     func testBuiltInPresetsAreRegisteredInOrder() {
-        XCTAssertEqual(Array(PresetRegistry.names.prefix(7)), [.frozen, .ttad, .tda, .tpt, .dynaprompt, .rotta, .stamp])
-        XCTAssertEqual(PresetRegistry.builtIn.filter(\.worksOnEmbeddings).map(\.name), [.frozen, .tda])
+        XCTAssertEqual(Array(PresetRegistry.names.prefix(8)), [.frozen, .ttad, .tda, .tpt, .dynaprompt, .rotta, .stamp, .dota])
+        XCTAssertEqual(PresetRegistry.builtIn.filter(\.worksOnEmbeddings).map(\.name), [.frozen, .tda, .dota, .dpe])
     }
 
     /// Where learning runs follows the context: RoTTA and STAMP learn on a worker in live mode and
@@ -54,6 +54,8 @@ final class PresetRegistryTests: XCTestCase {
         }
         XCTAssertTrue(try PresetRegistry.make(.frozen, context: try embeddingContext(.frozen)) is FrozenPreset)
         XCTAssertTrue(try PresetRegistry.make(.tda, context: try embeddingContext(.tda)) is TDAPreset)
+        XCTAssertTrue(try PresetRegistry.make(.dota, context: try embeddingContext(.dota)) is DOTAPreset)
+        XCTAssertTrue(try PresetRegistry.make(.dpe, context: try embeddingContext(.dpe)) is DPEPreset)
     }
 
     func testARegisteredPresetIsBuiltAndReplacesOneOfTheSameName() throws {

@@ -78,3 +78,9 @@ enum PredictorFactory {
         return names
     }
 }
+
+extension ModelSection {
+    /// The class names image mode scores, from `class_names` or `class_names_file` (for clients
+    /// that make the same classes elsewhere, e.g. `ttad eval --as-embeddings`).
+    public func resolvedClassNames() throws -> [String] { try PredictorFactory.classNames(self) }
+}

@@ -13,6 +13,10 @@ public struct PresetName: RawRepresentable, Hashable, Sendable, ExpressibleByStr
     public static let ttad: PresetName = "ttad"
     /// TDA's training-free cache of confident samples.
     public static let tda: PresetName = "tda"
+    /// DOTA: online per-class Gaussian estimates blended with the zero-shot classifier.
+    public static let dota: PresetName = "dota"
+    /// DPE: evolving textual and visual prototypes, per-sample residual steps on embeddings.
+    public static let dpe: PresetName = "dpe"
     /// TPT: per sample, one step of the text context on views, then reset (episodic).
     public static let tpt: PresetName = "tpt"
     /// DynaPrompt: TPT's step on a buffer of prompts selected per sample, kept across samples.

@@ -30,6 +30,8 @@ public enum PresetRegistry {
         DynaPromptAdapter.descriptor,
         RottaAdapter.descriptor,
         StampAdapter.descriptor,
+        DOTAPreset.descriptor,
+        DPEPreset.descriptor,
     ]
 
     private static let table = Mutex<[PresetDescriptor]>(builtIn)

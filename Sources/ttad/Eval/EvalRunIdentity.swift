@@ -21,12 +21,12 @@ enum EvalRunIdentity {
         c.daemon.logLevel = "info"
         c.state = StateSection()
         let o = options
-        let scenario = [
+        let scenario: [String] = [
             "scenario = \(o.scenario)", "severity = \(o.severity)", "gamma = \(o.gamma.map { "\($0)" } ?? "none")",
             "outliers = \(o.outliers)", "per_domain = \(o.perDomain.map(String.init) ?? "all")", "seed = \(o.seed)",
             "stream = \(o.stream)", "encoding = \(o.encoding)", "severity_in_id = \(o.severityInId)",
             "dataset_dir = \(o.datasetDir)",
-        ]
+        ] + (o.asEmbeddings.map { ["as_embeddings = \($0)"] } ?? [])   // only when set: older runs' identities stay valid
         return "# ttad eval: scenario options\n" + scenario.joined(separator: "\n")
             + "\n\n# ttad eval: effective daemon configuration\n" + ConfigCheck.describe(c)
     }

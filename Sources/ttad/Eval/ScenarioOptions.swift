@@ -38,6 +38,15 @@ struct ScenarioOptions: ParsableArguments {
     @Option(help: "Payload encoding: raw (raw-u8-hwc) or jpeg.")
     var encoding: String = "raw"
 
+    @Option(help: ArgumentHelp(
+        "Send each image as its f32-embedding, computed with this CLIP model folder (an accelerator's stand-in).",
+        discussion: "The payload of --encoding is decoded and embedded exactly as the daemon's image mode would, so an "
+            + "embedding-mode daemon scoring against the same model's class prompts predicts what the image mode predicts. "
+            + "With `ttad eval --config` on an image-mode config, eval runs the daemon in embedding mode against that model's "
+            + "class-prompt embeddings (written to the state directory).",
+        valueName: "model-dir"))
+    var asEmbeddings: String?
+
     @Flag(help: "Write ids as <domain>@<severity>|<position> so `ttad eval` reports each severity apart (gradual).")
     var severityInId = false
 
@@ -58,6 +67,7 @@ struct ScenarioOptions: ParsableArguments {
     var label: String {
         var s = scenario
         if let gamma { s += " γ=\(gamma)" }
+        if asEmbeddings != nil { s += " as embeddings" }
         if outliers > 0 { s += " outliers=\(outliers)" }
         if let long { s += " long≥\(long)" }
         return s

@@ -4,7 +4,8 @@ import TTADScenario
 import TTADZMQ
 
 /// Publishes a scenario over a connected PUSH socket as a camera would: one encoded image per
-/// sample, id `<domain>|<position>`, seq = position (a camera group: see `StreamPlan`), the label in the header (for evaluation
+/// sample (or, with `--as-embeddings`, that image's embedding as an accelerator would compute it), id `<domain>|<position>`,
+/// seq = position (a camera group: see `StreamPlan`), the label in the header (for evaluation
 /// only). Waits while the daemon applies back-pressure, so nothing is lost.
 struct ScenarioSender {
     var options: ScenarioOptions
@@ -39,6 +40,7 @@ struct ScenarioSender {
         let total = min(plan.count, options.limit ?? Int.max)
         let jpeg = options.encoding == "jpeg" ? try JPEGEncoder() : nil
         let encoder = SampleEncoder()
+        let embedder = try options.asEmbeddings.map { try ScenarioEmbedder(folder: $0) }
         var progress = ProgressLine(total: total, enabled: showProgress && isatty(2) != 0)
         let start = Date()
         var sent = 0
@@ -57,7 +59,17 @@ struct ScenarioSender {
             header.shape = SampleShape([image.height, image.width, 3])
             header.label = .index(sample.label)
             let payload = try jpeg?.encode(image) ?? image.pixels
-            let frames = encoder.encode(header: header, payload: payload)
+            let frames: [[UInt8]]
+            if let embedder {
+                // What the box's accelerator would publish for this image.
+                let values = try embedder.embed(payload: payload, encoding: header.encoding, shape: header.shape)
+                var h = header
+                h.encoding = .f32Embedding
+                h.shape = SampleShape([values.count])
+                frames = encoder.encode(header: h, payload: SampleEncoder.embeddingPayload(values))
+            } else {
+                frames = encoder.encode(header: header, payload: payload)
+            }
             if let window {
                 while sent - window.answered() >= window.limit, !StreamInterrupt.isRequested {
                     Thread.sleep(forTimeInterval: 0.002)
