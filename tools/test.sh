@@ -19,4 +19,11 @@ if [[ $summary =~ Executed\ ([0-9]+)\ tests?,\ with\ ([0-9]+)\ failure ]]; then
   failed=${BASH_REMATCH[2]}
   echo "$((total - failed)) passed, $failed failed"
 fi
+# Every libFuzzer target briefly from its seeds (docs/testing.md): a crash on a committed
+# regression input or within these seconds fails CI. TTAD_FUZZ_SECONDS=0 leaves it out, and so
+# does a filtered run (arguments for swift test).
+fuzz_seconds=${TTAD_FUZZ_SECONDS:-5}
+if ((fuzz_seconds > 0 && $# == 0)); then
+  TTAD_FUZZ_OPTIONAL=1 bash tools/fuzz.sh "$fuzz_seconds" || status=1
+fi
 exit "$status"

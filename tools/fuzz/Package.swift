@@ -7,8 +7,6 @@ import PackageDescription
 // the root package must carry the coverage instrumentation, not only these entry points).
 // docs/testing.md says how to run them.
 
-// libFuzzer supplies `main`; each target only defines LLVMFuzzerTestOneInput.
-let entryPoint: [SwiftSetting] = [.unsafeFlags(["-parse-as-library"])]
 
 let package = Package(
     name: "ttad-fuzz",
@@ -21,24 +19,26 @@ let package = Package(
     ],
     targets: [
         // Frame splitting and fixture paths shared by the targets.
-        .target(name: "FuzzSupport", dependencies: [.product(name: "TTADProtocol", package: "ttad")],
+        // Declares libFuzzer's LLVMFuzzerRunDriver: SwiftPM owns each executable's `main`.
+        .target(name: "CFuzzerDriver", path: "Sources/CFuzzerDriver"),
+        .target(name: "FuzzSupport", dependencies: ["CFuzzerDriver", .product(name: "TTADProtocol", package: "ttad")],
                 path: "Sources/FuzzSupport"),
         // Header JSON: SampleDecoder's header scanner and JSONReader, with a round-trip check.
         .executableTarget(name: "fuzz-header", dependencies: [
             "FuzzSupport", .product(name: "TTADProtocol", package: "ttad"),
-        ], path: "Sources/fuzz-header", swiftSettings: entryPoint),
+        ], path: "Sources/fuzz-header"),
         // Whole input messages [topic][header][payload] with every encoding, as Pipeline.admit runs them.
         .executableTarget(name: "fuzz-sample", dependencies: [
             "FuzzSupport", .product(name: "TTADProtocol", package: "ttad"),
-        ], path: "Sources/fuzz-sample", swiftSettings: entryPoint),
+        ], path: "Sources/fuzz-sample"),
         // JPEG/PNG/raw decoding and CLIP preprocessing, as ImagePredictor.append runs them.
         .executableTarget(name: "fuzz-image", dependencies: [
             "FuzzSupport", .product(name: "TTADModel", package: "ttad"),
-        ], path: "Sources/fuzz-image", swiftSettings: entryPoint),
+        ], path: "Sources/fuzz-image"),
         // The TOML configuration loader and its whole-config checks.
         .executableTarget(name: "fuzz-config", dependencies: [
             "FuzzSupport", .product(name: "TTADDaemon", package: "ttad"),
-        ], path: "Sources/fuzz-config", swiftSettings: entryPoint),
+        ], path: "Sources/fuzz-config"),
         // Checkpoint sections as Checkpointer.restore decodes them, then restored into presets.
         .executableTarget(name: "fuzz-checkpoint", dependencies: [
             "FuzzSupport",
@@ -48,6 +48,6 @@ let package = Package(
             .product(name: "TTADProtocol", package: "ttad"),
             .product(name: "TTADModel", package: "ttad"),
             .product(name: "TTADEngine", package: "ttad"),
-        ], path: "Sources/fuzz-checkpoint", swiftSettings: entryPoint),
+        ], path: "Sources/fuzz-checkpoint"),
     ]
 )

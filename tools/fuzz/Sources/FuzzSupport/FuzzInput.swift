@@ -8,8 +8,8 @@ public struct FuzzInput {
     private let bytes: UnsafeBufferPointer<UInt8>
     private var offset = 0
 
-    public init(_ data: UnsafePointer<UInt8>, _ size: Int) {
-        bytes = UnsafeBufferPointer(start: data, count: size)
+    public init(_ data: UnsafePointer<UInt8>?, _ size: Int) {
+        bytes = UnsafeBufferPointer(start: size > 0 ? data : nil, count: size)
     }
 
     public var remaining: Int { bytes.count - offset }

@@ -139,8 +139,8 @@ public func initialize(_ argc: UnsafeMutablePointer<CInt>, _ argv: UnsafeMutable
 }
 
 @_cdecl("LLVMFuzzerTestOneInput")
-public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
-    guard size >= 1, let section = Section(rawValue: data[0] % UInt8(Section.allCases.count)) else { return 0 }
+public func fuzz(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
+    guard let data, size >= 1, let section = Section(rawValue: data[0] % UInt8(Section.allCases.count)) else { return 0 }
     restore(section, Data(bytes: data + 1, count: size - 1))
     return 0
 }

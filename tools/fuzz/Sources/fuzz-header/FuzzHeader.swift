@@ -6,8 +6,8 @@ import TTADProtocol
 // is made to fit whatever shape and encoding the general JSONReader finds in the same bytes.
 // JSONReader itself (also what `ttad subscribe` parses daemon output with) runs on every input.
 
-nonisolated(unsafe) let decoder = SampleDecoder()
-nonisolated(unsafe) let embeddingDecoder = SampleDecoder(limits: ProtocolLimits(expectedEmbeddingDim: 4))
+let decoder = SampleDecoder()
+let embeddingDecoder = SampleDecoder(limits: ProtocolLimits(expectedEmbeddingDim: 4))
 let reader = JSONReader(maxDepth: ProtocolLimits.default.maxHeaderDepth, maxBytes: ProtocolLimits.default.maxHeaderBytes)
 let topic = Array("cam-1".utf8)
 
@@ -35,7 +35,7 @@ func fittingPayload(_ json: JSONValue?) -> [UInt8] {
 }
 
 @_cdecl("LLVMFuzzerTestOneInput")
-public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
+public func fuzz(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     let header = Array(UnsafeBufferPointer(start: data, count: size))
     let json = try? reader.parse(header)
     let payload = fittingPayload(json)

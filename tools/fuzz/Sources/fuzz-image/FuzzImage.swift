@@ -16,7 +16,7 @@ nonisolated(unsafe) var image = DecodedImage()
 nonisolated(unsafe) var output = [Float](repeating: 0, count: ImagePreprocessor(config: .openAICLIP).outputCount)
 
 @_cdecl("LLVMFuzzerTestOneInput")
-public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
+public func fuzz(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     let bytes = UnsafeRawBufferPointer(start: data, count: size)
     do {
         if size >= 4, bytes[0] == UInt8(ascii: "R") {
@@ -28,7 +28,7 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     } catch {
         // A typed, described rejection is the correct outcome for bad bytes; the image is left empty.
         fuzzCheck(image.isEmpty, "a failed decode left a \(image.width)×\(image.height) image behind")
-        _ = error.description
+        _ = "\(error)"
         return 0
     }
     fuzzCheck(!image.isEmpty, "decode succeeded with an empty image")

@@ -6,11 +6,11 @@ import TTADProtocol
 // The mode byte picks the frame count (mostly 3, sometimes 0–5 as a broken producer sends) and
 // whether the daemon runs in embedding mode (an expected dimension of 4) or image mode.
 
-nonisolated(unsafe) let imageMode = SampleDecoder()
-nonisolated(unsafe) let embeddingMode = SampleDecoder(limits: ProtocolLimits(expectedEmbeddingDim: 4))
+let imageMode = SampleDecoder()
+let embeddingMode = SampleDecoder(limits: ProtocolLimits(expectedEmbeddingDim: 4))
 
 @_cdecl("LLVMFuzzerTestOneInput")
-public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
+public func fuzz(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     var input = FuzzInput(data, size)
     let mode = input.byte()
     let topic = input.field(), header = input.field(), payload = input.rest()
