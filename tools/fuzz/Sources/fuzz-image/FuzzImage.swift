@@ -6,14 +6,17 @@ import TTADModel
 // model's input buffer. An input starting with "R" instead takes the raw-u8-hwc path: two bytes
 // height and width, one byte channels, the rest pixels.
 //
-// The pixel limit is 1 Mpx rather than the daemon's 64 Mpx default so that a header claiming a
-// huge image costs milliseconds, not a second, per input; the limit check is the same code.
+// Sized for throughput, same code: the pixel limit is 256 kpx rather than the daemon's 64 Mpx
+// default, so a header claiming a huge image costs milliseconds, not a second; the preprocessor
+// uses the test CLIP's 48 px geometry (Tests/TTADModelTests/Fixtures/clip-models/quick) rather
+// than 224 px, so the time goes into decoding rather than resampling.
 
-let limits = ImageDecodeLimits(maxSide: 8192, maxPixels: 1 << 20)
+let limits = ImageDecodeLimits(maxSide: 8192, maxPixels: 1 << 18)
 nonisolated(unsafe) let decoder = ImageDecoder(limits: limits)
-nonisolated(unsafe) let preprocessor = ImagePreprocessor(config: .openAICLIP)
+let geometry = ImagePreprocessorConfig(shortestEdge: 48, cropSize: 48)
+nonisolated(unsafe) let preprocessor = ImagePreprocessor(config: geometry)
 nonisolated(unsafe) var image = DecodedImage()
-nonisolated(unsafe) var output = [Float](repeating: 0, count: ImagePreprocessor(config: .openAICLIP).outputCount)
+nonisolated(unsafe) var output = [Float](repeating: 0, count: 3 * 48 * 48)
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
