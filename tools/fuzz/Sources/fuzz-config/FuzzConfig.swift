@@ -21,9 +21,21 @@ public func fuzz(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     let printed = ConfigCheck.describe(config)
     do {
         let again = try ConfigLoader.parse(printed, baseDirectory: "/elsewhere", source: "printed")
-        fuzzCheck(again == config, "check-config's output parses to a different configuration:\n\(printed)")
+        fuzzCheck(again == config, "check-config's output parses to a different configuration (\(differences(config, again))):\n\(printed)")
     } catch {
         fuzzCheck(false, "check-config's output does not parse (\(error)):\n\(printed)")
     }
     return 0
+}
+
+/// The fields (section.key, as Swift names them) where two configurations differ, for the report.
+func differences(_ a: DaemonConfig, _ b: DaemonConfig) -> String {
+    var out: [String] = []
+    for (x, y) in zip(Mirror(reflecting: a).children, Mirror(reflecting: b).children) {
+        for (u, v) in zip(Mirror(reflecting: x.value).children, Mirror(reflecting: y.value).children) {
+            let l = String(describing: u.value), r = String(describing: v.value)
+            if l != r { out.append("\(x.label ?? "?").\(u.label ?? "?"): \(l) → \(r)") }
+        }
+    }
+    return out.isEmpty ? "no field differs in its description" : out.joined(separator: "; ")
 }
