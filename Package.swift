@@ -20,6 +20,14 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "ttad", targets: ["ttad"]),
+        // For the libFuzzer package in tools/fuzz, which reaches the parsers through these
+        // (a dependency's targets are visible only as products). Nothing else links them.
+        .library(name: "TTADProtocol", targets: ["TTADProtocol"]),
+        .library(name: "TTADEngine", targets: ["TTADEngine"]),
+        .library(name: "TTADModel", targets: ["TTADModel"]),
+        .library(name: "TTADAdaptation", targets: ["TTADAdaptation"]),
+        .library(name: "TTADPresets", targets: ["TTADPresets"]),
+        .library(name: "TTADDaemon", targets: ["TTADDaemon"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),

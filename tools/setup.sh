@@ -13,6 +13,7 @@ packages=(
   python3            # fixture tools and the pyzmq client test
   python3-pip
   dataset-fashion-mnist  # the evaluation streams' images (TTADScenario reads its IDX files)
+  prometheus         # promtool: the tests check the alert rules and a scraped exposition with it (~96 MB)
 )
 
 missing=()
