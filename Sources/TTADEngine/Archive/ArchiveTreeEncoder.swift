@@ -42,9 +42,10 @@ struct ArchiveTreeEncoder: Encoder {
 
     /// The one place that decides what becomes a blob.
     static func put<T: Encodable>(_ value: T, into slot: ArchiveSlot, blobs: ArchiveBlobSink, path: [CodingKey]) throws {
-        if let v = value as? [Float] { slot.node = blobs.add(.f32(v)); return }
-        if let v = value as? [Double] { slot.node = blobs.add(.f64(v)); return }
-        if let v = value as? Data { slot.node = blobs.add(.bytes(Array(v))); return }
+        // By type, not by cast: an empty array of anything casts to [Float].
+        if T.self == [Float].self { slot.node = blobs.add(.f32(value as! [Float])); return }
+        if T.self == [Double].self { slot.node = blobs.add(.f64(value as! [Double])); return }
+        if T.self == Data.self { slot.node = blobs.add(.bytes(Array(value as! Data))); return }
         try value.encode(to: ArchiveTreeEncoder(slot: slot, blobs: blobs, codingPath: path))
     }
 
