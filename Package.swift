@@ -122,7 +122,7 @@ let package = Package(
         .testTarget(name: "TTADSupportTests", dependencies: ["TTADSupport"]),
         .testTarget(name: "TTADPresetsTests", dependencies: [
             "TTADPresets", "TTADModel", "TTADEngine", "TTADAdaptation", "TTADProtocol",
-        ]),
+        ], exclude: ["Fixtures"]),
         .testTarget(name: "TTADDaemonTests", dependencies: [
             "TTADDaemon", "TTADPresets", "TTADProtocol", "TTADZMQ", "TTADState", "TTADModel", "TTADEngine",
             .product(name: "NIOCore", package: "swift-nio"),

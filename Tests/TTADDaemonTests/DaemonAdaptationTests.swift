@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import TTADEngine
 import TTADPresets
 import TTADProtocol
 import TTADState
@@ -187,7 +188,7 @@ final class DaemonAdaptationTests: XCTestCase {
             XCTAssertEqual(info.promptVersion, version)
             let (_, checkpoint) = try XCTUnwrap(try store.latestCheckpointWithInfo())
             let section = try XCTUnwrap(checkpoint.sections[Checkpointer.adaptationSection])
-            let state = try XCTUnwrap(try JSONDecoder().decode(AdaptationCheckpoint.self, from: Data(section)).ttad)
+            let state = try XCTUnwrap(try StateArchive.decode(AdaptationCheckpoint.self, from: section).ttad)
             XCTAssertEqual(Int64(state.version), version)
             XCTAssertGreaterThan(state.counters.steps, 0)
             XCTAssertEqual(checkpoint.promptSnapshot?.version, version)

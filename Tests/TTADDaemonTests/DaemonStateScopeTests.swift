@@ -1,4 +1,5 @@
 import Foundation
+import TTADEngine
 import TTADPresets
 import TTADProtocol
 import TTADState
@@ -171,7 +172,7 @@ final class DaemonStateScopeTests: XCTestCase {
             let (_, checkpoint) = try XCTUnwrap(try store.latestCheckpointWithInfo())
             XCTAssertNil(checkpoint.sections[Checkpointer.adaptationSection], "stream scope writes no global state")
             let section = try XCTUnwrap(checkpoint.sections[Checkpointer.adaptationStatesSection])
-            let states = try JSONDecoder().decode(StatesCheckpoint.self, from: Data(section))
+            let states = try StateArchive.decode(StatesCheckpoint.self, from: section)
             for s in ["cam-a", "cam-b"] {
                 versions[s] = try XCTUnwrap(states.states[s]?.version, "\(s) is in the checkpoint: \(states.states.keys.sorted())")
                 XCTAssertGreaterThan(versions[s]!, 0)

@@ -39,13 +39,13 @@ final class MajorityVotePreset: AdaptationPreset {
     func takeReport() -> AdaptationReport? { nil }
 
     func checkpoint() -> AdaptationCheckpoint? {
-        AdaptationCheckpoint(preset: PresetCheckpoint(preset: Self.name.rawValue, key: "\(counts.count)", version: version,
-                                                      state: (try? JSONEncoder().encode(counts)) ?? Data()))
+        (try? PresetCheckpoint(preset: Self.name.rawValue, key: "\(counts.count)", version: version, saving: counts))
+            .map { AdaptationCheckpoint(preset: $0) }
     }
 
     func restore(_ c: AdaptationCheckpoint) -> String? {
         guard let p = c.preset, p.preset == Self.name.rawValue, p.key == "\(counts.count)",
-              let saved = try? JSONDecoder().decode([Int].self, from: p.state) else { return "not this preset's state" }
+              let saved = try? p.decodeState([Int].self) else { return "not this preset's state" }
         counts = saved
         version = p.version
         return nil

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import TTADAdaptation
+import TTADEngine
 import TTADPresets
 import TTADProtocol
 import TTADState
@@ -62,13 +63,16 @@ final class Checkpointer: @unchecked Sendable {
         var r = RestoredState()
         do {
             guard let (info, c) = try store.latestCheckpointWithInfo() else { return r }
-            let dec = JSONDecoder()
-            if let b = c.sections[Self.sequenceSection] { r.sequences = try dec.decode(SequenceTracker.self, from: Data(b)) }
-            if let b = c.sections[Self.countersSection] { r.counters = try dec.decode(ProcessingCounters.self, from: Data(b)) }
-            if let b = c.sections[Self.driftSection] { r.drift = try dec.decode(DriftMonitor.self, from: Data(b)) }
-            if let b = c.sections[Self.outliersSection] { r.outliers = try dec.decode(ThresholdCalibrator.self, from: Data(b)) }
-            if let b = c.sections[Self.adaptationSection] { r.adaptation = try dec.decode(AdaptationCheckpoint.self, from: Data(b)) }
-            if let b = c.sections[Self.adaptationStatesSection] { r.adaptationStates = try dec.decode(StatesCheckpoint.self, from: Data(b)) }
+            // decodeSection also reads the JSON sections written before state archives existed.
+            func read<T: Decodable>(_ t: T.Type, _ name: String) throws -> T? {
+                try c.sections[name].map { try StateArchive.decodeSection(t, from: $0) }
+            }
+            if let s = try read(SequenceTracker.self, Self.sequenceSection) { r.sequences = s }
+            if let s = try read(ProcessingCounters.self, Self.countersSection) { r.counters = s }
+            r.drift = try read(DriftMonitor.self, Self.driftSection)
+            r.outliers = try read(ThresholdCalibrator.self, Self.outliersSection)
+            r.adaptation = try read(AdaptationCheckpoint.self, Self.adaptationSection)
+            r.adaptationStates = try read(StatesCheckpoint.self, Self.adaptationStatesSection)
             r.fromCheckpoint = info
         } catch {
             // The store already vouched for the file; a section we cannot read is our bug or a
@@ -84,24 +88,23 @@ final class Checkpointer: @unchecked Sendable {
                adaptation: SavedAdaptation = .global(nil), reason: String) -> CheckpointInfo? {
         let t0 = DispatchTime.now().uptimeNanoseconds
         do {
-            let enc = JSONEncoder()
-            enc.outputFormatting = .sortedKeys
+            // Every section is a state archive: tensors raw, the rest a small JSON part.
             var c = Checkpoint(samplesProcessed: counters.samplesProcessed, promptVersion: Int64(adaptation.version))
-            c.sections[Self.sequenceSection] = Array(try enc.encode(sequences))
-            c.sections[Self.countersSection] = Array(try enc.encode(counters))
-            if let drift { c.sections[Self.driftSection] = Array(try enc.encode(drift)) }
-            if let outliers { c.sections[Self.outliersSection] = Array(try enc.encode(outliers)) }
+            c.sections[Self.sequenceSection] = try StateArchive.encode(sequences)
+            c.sections[Self.countersSection] = try StateArchive.encode(counters)
+            if let drift { c.sections[Self.driftSection] = try StateArchive.encode(drift) }
+            if let outliers { c.sections[Self.outliersSection] = try StateArchive.encode(outliers) }
             switch adaptation {
             case .global(nil):
                 break
             case .global(let adaptation?):
-                c.sections[Self.adaptationSection] = Array(try enc.encode(adaptation))
+                c.sections[Self.adaptationSection] = try StateArchive.encode(adaptation)
                 // The adapted tensors also go in as a prompt snapshot: kept longer, inspectable alone.
                 if let p = adaptation.adaptedTensors {
                     c.promptSnapshot = PromptSnapshot(version: Int64(adaptation.version), tensors: p, shapes: p.mapValues { [$0.count] })
                 }
             case .streams(let states):
-                c.sections[Self.adaptationStatesSection] = Array(try enc.encode(states))
+                c.sections[Self.adaptationStatesSection] = try StateArchive.encode(states)
             }
             let info = try store.writeCheckpoint(c, reason: reason)
             metrics.checkpoints.increment()
@@ -119,3 +122,4 @@ final class Checkpointer: @unchecked Sendable {
         }
     }
 }
+

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import TTADEngine
 import TTADProtocol
 import TTADState
 
@@ -37,7 +38,7 @@ public enum StateRewind {
             try store.checkpoints().map { info in
                 var last: UInt64?
                 if let bytes = try store.section(Checkpointer.sequenceSection, ofCheckpoint: info.id) {
-                    last = try JSONDecoder().decode(SequenceTracker.self, from: Data(bytes)).lastSeq(stream: stream)
+                    last = try StateArchive.decodeSection(SequenceTracker.self, from: bytes).lastSeq(stream: stream)
                 }
                 return Point(checkpoint: info.id, samplesProcessed: info.samplesProcessed, lastSeq: last)
             }

@@ -61,19 +61,23 @@ public enum StateTransfer {
         ]
         var tensors: [SafeTensorsWriter.Entry] = []
         let summary: Summary
-        let dec = JSONDecoder()
+        // The metadata carries the state as JSON text (safetensors metadata is strings only),
+        // whichever format the checkpoint section itself is in.
+        let enc = JSONEncoder()
+        enc.outputFormatting = .sortedKeys
+        func text(_ v: some Encodable) throws -> String { String(decoding: try enc.encode(v), as: UTF8.self) }
         if let bytes = checkpoint.sections[Checkpointer.adaptationSection] {
-            let c = try dec.decode(AdaptationCheckpoint.self, from: Data(bytes))
+            let c = try StateArchive.decodeSection(AdaptationCheckpoint.self, from: bytes)
             guard let preset = presetName(c) else { throw Failure("the checkpoint's adapted state names no preset") }
             for (name, values) in (c.adaptedTensors ?? [:]).sorted(by: { $0.key < $1.key }) {
                 tensors.append(.init(name: name, shape: [values.count], values: values))
             }
             metadata[Key.preset] = preset
             metadata[Key.scope] = AdaptationScope.global.rawValue
-            metadata[Key.state] = String(decoding: bytes, as: UTF8.self)
+            metadata[Key.state] = try text(c)
             summary = Summary(preset: preset, scope: .global, states: 1, promptVersion: c.version, tensors: tensors.count)
         } else if let bytes = checkpoint.sections[Checkpointer.adaptationStatesSection] {
-            let c = try dec.decode(StatesCheckpoint.self, from: Data(bytes))
+            let c = try StateArchive.decodeSection(StatesCheckpoint.self, from: bytes)
             let presets = Set(c.states.values.compactMap(presetName))
             guard presets.count == 1, let preset = presets.first else {
                 throw Failure("the checkpoint's states name \(presets.isEmpty ? "no preset" : "several presets (\(presets.sorted().joined(separator: ", ")))")")
@@ -85,7 +89,7 @@ public enum StateTransfer {
             }
             metadata[Key.preset] = preset
             metadata[Key.scope] = AdaptationScope.stream.rawValue
-            metadata[Key.state] = String(decoding: bytes, as: UTF8.self)
+            metadata[Key.state] = try text(c)
             summary = Summary(preset: preset, scope: .stream, states: c.states.count, promptVersion: c.version, tensors: tensors.count)
         } else {
             throw Failure("the newest checkpoint of \(directory) (\(info.id)) holds no adapted state: the daemon runs preset \"frozen\"")

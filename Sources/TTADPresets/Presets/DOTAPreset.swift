@@ -174,15 +174,15 @@ public final class DOTAPreset: AdaptationPreset {
     }
 
     public func checkpoint() -> AdaptationCheckpoint? {
-        guard let data = try? JSONEncoder().encode(State(gaussians: gaussians)) else { return nil }
-        return AdaptationCheckpoint(preset: PresetCheckpoint(preset: PresetName.dota.rawValue, key: stateKey, version: version, state: data))
+        guard let p = try? PresetCheckpoint(preset: PresetName.dota.rawValue, key: stateKey, version: version, saving: State(gaussians: gaussians)) else { return nil }
+        return AdaptationCheckpoint(preset: p)
     }
 
     public func restore(_ c: AdaptationCheckpoint) -> String? {
         guard let p = c.preset, p.preset == PresetName.dota.rawValue else { return "the checkpoint holds another preset's state" }
         guard StateKey.matches(p.key, stateKey) else { return "adaptation settings, model or classes changed since the checkpoint" }
         let s: State
-        do { s = try JSONDecoder().decode(State.self, from: p.state) } catch { return "unreadable dota state: \(error)" }
+        do { s = try p.decodeState(State.self) } catch { return "unreadable dota state: \(error)" }
         guard s.gaussians.configuration == gaussians.configuration else { return "the checkpoint's class statistics have another shape" }
         gaussians = s.gaussians
         version = p.version

@@ -218,15 +218,15 @@ public final class DPEPreset: AdaptationPreset {
     }
 
     public func checkpoint() -> AdaptationCheckpoint? {
-        guard let data = try? JSONEncoder().encode(State(prototypes: prototypes)) else { return nil }
-        return AdaptationCheckpoint(preset: PresetCheckpoint(preset: PresetName.dpe.rawValue, key: stateKey, version: version, state: data))
+        guard let p = try? PresetCheckpoint(preset: PresetName.dpe.rawValue, key: stateKey, version: version, saving: State(prototypes: prototypes)) else { return nil }
+        return AdaptationCheckpoint(preset: p)
     }
 
     public func restore(_ cp: AdaptationCheckpoint) -> String? {
         guard let p = cp.preset, p.preset == PresetName.dpe.rawValue else { return "the checkpoint holds another preset's state" }
         guard StateKey.matches(p.key, stateKey) else { return "adaptation settings, model or classes changed since the checkpoint" }
         let st: State
-        do { st = try JSONDecoder().decode(State.self, from: p.state) } catch { return "unreadable dpe state: \(error)" }
+        do { st = try p.decodeState(State.self) } catch { return "unreadable dpe state: \(error)" }
         guard st.prototypes.configuration == prototypes.configuration else { return "the checkpoint's prototypes have another shape" }
         prototypes = st.prototypes
         version = p.version

@@ -40,14 +40,14 @@ extension SamplePreset {
 
     /// Encodes `state` under this preset's `key`.
     func makeCheckpoint<S: Encodable>(preset: String, key: String, state: S) throws -> PresetCheckpoint {
-        PresetCheckpoint(preset: preset, key: key, version: version, state: try JSONEncoder().encode(state))
+        try PresetCheckpoint(preset: preset, key: key, version: version, saving: state)
     }
 
     /// Decodes the state of a checkpoint written by the same preset with the same settings.
     func decodeCheckpoint<S: Decodable>(_ c: PresetCheckpoint, preset: String, key: String, as: S.Type) -> Result<S, PresetRestoreError> {
         guard c.preset == preset else { return .failure(.init("the checkpoint holds the \(c.preset) preset's state")) }
         guard StateKey.matches(c.key, key) else { return .failure(.init("adaptation settings, model or classes changed since the checkpoint")) }
-        do { return .success(try JSONDecoder().decode(S.self, from: c.state)) } catch {
+        do { return .success(try c.decodeState(S.self)) } catch {
             return .failure(.init("unreadable \(preset) state: \(error)"))
         }
     }
