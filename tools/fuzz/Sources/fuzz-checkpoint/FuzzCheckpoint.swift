@@ -7,17 +7,19 @@ import TTADModel
 import TTADPresets
 import TTADProtocol
 
-// A checkpoint section as Checkpointer.restore decodes it (JSONDecoder, after the state store
-// has verified the blob's CRC-32), then used the way a restarted daemon uses it. The first byte
-// picks the section, the rest is its JSON:
+// A checkpoint section as Checkpointer.restore decodes it (StateArchive.decodeSection, after the
+// state store has verified the blob's CRC-32: a state archive, or the JSON every section was
+// before archives), then used the way a restarted daemon uses it. The first byte picks the
+// section, the rest is its bytes:
 //   0 sequence (SequenceTracker)   1 counters (ProcessingCounters)   2 drift (DriftMonitor)
 //   3 outliers (ThresholdCalibrator)   4 adaptation (AdaptationCheckpoint, restored into every
 //   built-in preset: tda in embedding mode, ttad/tpt/dynaprompt/rotta/stamp on the tiny test CLIP)
 // A restore must either be refused with a reason or leave a preset that works: it is asked for
-// its checkpoint again and (tda) scores a batch.
+// its checkpoint again and (tda) scores a batch. An archive that decodes must encode again.
 //
 // With TTAD_FUZZ_WRITE_SEEDS=<dir> the target instead writes one seed per section, from real
-// objects, into <dir> and exits (tools/fuzz/corpus/checkpoint was made that way).
+// objects, into <dir> and exits (tools/fuzz/corpus/checkpoint was made that way: *.archive in
+// the format of today, *.json by the code before archives, kept for the migration path).
 
 enum Section: UInt8, CaseIterable {
     case sequence, counters, drift, outliers, adaptation
@@ -73,11 +75,17 @@ final class Presets {
 
 nonisolated(unsafe) var presets: Presets?
 
-func restore(_ section: Section, _ json: Data) {
-    let decoder = JSONDecoder()
+/// A section's value in either format; an archive that decodes must also encode.
+func decode<T: Codable>(_ type: T.Type, _ bytes: Data) -> T? {
+    guard let v = try? StateArchive.decodeSection(type, from: bytes) else { return nil }
+    do { _ = try StateArchive.encode(v) } catch { fuzzCheck(false, "a decoded \(T.self) does not encode: \(error)") }
+    return v
+}
+
+func restore(_ section: Section, _ bytes: Data) {
     switch section {
     case .sequence:
-        guard var s = try? decoder.decode(SequenceTracker.self, from: json) else { return }
+        guard var s = decode(SequenceTracker.self, bytes) else { return }
         // What the pipeline does with each message after a restart.
         for (i, stream) in ["cam-1", "cam-2", "cam-1"].enumerated() {
             let last = s.lastSeq(stream: stream)
@@ -86,14 +94,14 @@ func restore(_ section: Section, _ json: Data) {
         }
         _ = s.lastSeqs
     case .counters:
-        guard var c = try? decoder.decode(ProcessingCounters.self, from: json) else { return }
+        guard var c = decode(ProcessingCounters.self, bytes) else { return }
         // Daemon.start counts the restart; the pipeline adds the samples it processes.
         c.restarts += 1
         c.samplesProcessed += 4
         c.sequenceMissing += 2
-        _ = try? JSONEncoder().encode(c)
+        _ = try? StateArchive.encode(c)
     case .drift:
-        guard var m = try? decoder.decode(DriftMonitor.self, from: json) else { return }
+        guard var m = decode(DriftMonitor.self, bytes) else { return }
         let d = m.configuration.embeddingDimension
         let embedding = d > 0 ? [Float](repeating: 0.5, count: d) : nil
         for k in 0..<3 {
@@ -104,13 +112,13 @@ func restore(_ section: Section, _ json: Data) {
             }
         }
         _ = m.snapshot()
-        _ = try? JSONEncoder().encode(m)
+        _ = try? StateArchive.encode(m)
     case .outliers:
-        guard var t = try? decoder.decode(ThresholdCalibrator.self, from: json) else { return }
+        guard var t = decode(ThresholdCalibrator.self, bytes) else { return }
         for score: Float in [0.1, 0.9, .nan, 2] { _ = t.observe(score) }
         _ = t.isOutlier(0.5)
     case .adaptation:
-        guard let c = try? decoder.decode(AdaptationCheckpoint.self, from: json), let p = presets else { return }
+        guard let c = decode(AdaptationCheckpoint.self, bytes), let p = presets else { return }
         for (name, preset) in p.all {
             guard preset.restore(c) == nil else { continue }
             // Restored: the state must be one the preset can checkpoint and (tda) work from.
