@@ -9,8 +9,9 @@ import Foundation
 enum ArchiveNode: Equatable {
     case null
     case bool(Bool)
+    /// Integers within ±2^53 (exact in any JSON reader's double); larger ones are kept as their
+    /// decimal `.string`.
     case int(Int64)
-    case uint(UInt64)
     case string(String)
     case array([ArchiveNode])
     case object([String: ArchiveNode])
@@ -23,7 +24,7 @@ enum ArchiveNode: Equatable {
         switch self {
         case .null: return "null"
         case .bool: return "a bool"
-        case .int, .uint: return "an integer"
+        case .int: return "an integer"
         case .string: return "a string"
         case .array: return "an array"
         case .object: return "an object"
@@ -32,34 +33,54 @@ enum ArchiveNode: Equatable {
     }
 }
 
-extension ArchiveNode: Codable {
+extension ArchiveNode: Encodable {
     func encode(to encoder: Encoder) throws {
         var c = encoder.singleValueContainer()
         switch self {
         case .null: try c.encodeNil()
         case .bool(let b): try c.encode(b)
         case .int(let i): try c.encode(i)
-        case .uint(let u): try c.encode(u)
         case .string(let s): try c.encode(s)
         case .array(let a): try c.encode(a)
         case .object(let o): try c.encode(o)
         case .blob(let i): try c.encode([Self.blobKey: i])
         }
     }
+}
 
-    init(from decoder: Decoder) throws {
-        let c = try decoder.singleValueContainer()
-        if c.decodeNil() { self = .null; return }
-        if let s = try? c.decode(String.self) { self = .string(s); return }
-        if let i = try? c.decode(Int64.self) { self = .int(i); return }
-        if let b = try? c.decode(Bool.self) { self = .bool(b); return }
-        if let u = try? c.decode(UInt64.self) { self = .uint(u); return }
-        if let a = try? c.decode([ArchiveNode].self) { self = .array(a); return }
-        let o = try c.decode([String: ArchiveNode].self)
-        if o.count == 1, case .int(let i)? = o[Self.blobKey] {
-            self = .blob(Int(i))
-        } else {
-            self = .object(o)
+extension ArchiveNode {
+    /// From what `JSONSerialization` parsed. Read this way rather than through a `Decodable`
+    /// that probes each value's kind by trial: a bank of thousands of integers made that slower
+    /// than the JSON it replaces.
+    init(parsed v: Any) throws {
+        switch v {
+        case is NSNull:
+            self = .null
+        case let s as String:
+            self = .string(s)
+        case let n as NSNumber:
+            // JSONSerialization gives true/false as a boolean NSNumber (type code "c"), integers as
+            // "i"/"q"; this format writes no fractional numbers.
+            switch String(cString: n.objCType) {
+            case "c": self = .bool(n.boolValue)
+            case "i", "l", "q", "s": self = .int(n.int64Value)
+            case "Q" where n.uint64Value <= UInt64(Int64.max): self = .int(n.int64Value)
+            // A parser may read a large integer as a double; the writer keeps numbers within
+            // ±2^53, where a double is exact.
+            case "d" where n.doubleValue.rounded() == n.doubleValue && abs(n.doubleValue) <= ArchiveScalar.exactLimit:
+                self = .int(Int64(n.doubleValue))
+            default: throw StateArchiveError.corrupt("number \(n) in the header is not an integer this format writes")
+            }
+        case let a as [Any]:
+            self = .array(try a.map { try ArchiveNode(parsed: $0) })
+        case let o as [String: Any]:
+            if o.count == 1, let n = o[Self.blobKey] as? NSNumber, case .int(let i) = try ArchiveNode(parsed: n) {
+                self = .blob(Int(i))
+            } else {
+                self = .object(try o.mapValues { try ArchiveNode(parsed: $0) })
+            }
+        default:
+            throw StateArchiveError.corrupt("unexpected \(type(of: v)) in the header")
         }
     }
 }

@@ -57,7 +57,7 @@ struct ArchiveSingleDecoder: SingleValueDecodingContainer {
     private func integer<I: FixedWidthInteger>(_ t: I.Type) throws -> I {
         switch node {
         case .int(let v): if let r = I(exactly: v) { return r }
-        case .uint(let v): if let r = I(exactly: v) { return r }
+        case .string(let s): if let r = I(s) { return r }  // an integer beyond ±2^53
         default: break
         }
         throw fail("an integer fitting \(I.self)")

@@ -66,8 +66,10 @@ struct ArchiveTreeEncoder: Encoder {
 
 /// Scalars as archive nodes (floats as their round-trip text, see `ArchiveNode`).
 enum ArchiveScalar {
-    static func node(_ v: Int64) -> ArchiveNode { .int(v) }
-    static func node(_ v: UInt64) -> ArchiveNode { v <= UInt64(Int64.max) ? .int(Int64(v)) : .uint(v) }
+    /// 2^53: integers beyond are written as text (see `ArchiveNode.int`).
+    static let exactLimit: Double = 9_007_199_254_740_992
+    static func node(_ v: Int64) -> ArchiveNode { v.magnitude <= 1 << 53 ? .int(v) : .string(String(v)) }
+    static func node(_ v: UInt64) -> ArchiveNode { v <= 1 << 53 ? .int(Int64(v)) : .string(String(v)) }
     static func node(_ v: Float) -> ArchiveNode { .string(v.description) }
     static func node(_ v: Double) -> ArchiveNode { .string(v.description) }
 }

@@ -63,10 +63,7 @@ public enum StateArchive {
         }
         let h = Int(h64)
         guard h <= maxHeaderBytes else { throw StateArchiveError.corrupt("header of \(h) bytes exceeds the \(maxHeaderBytes)-byte limit") }
-        let header: ArchiveHeader
-        do { header = try JSONDecoder().decode(ArchiveHeader.self, from: Data(bytes[16..<(16 + h)])) } catch {
-            throw StateArchiveError.corrupt("header is not the archive's JSON: \(error)")
-        }
+        let header = try ArchiveHeader(json: Data(bytes[16..<(16 + h)]))
         var offset = 16 + h
         var blobs: [ArchiveBlob] = []
         blobs.reserveCapacity(header.blobs.count)
@@ -88,8 +85,8 @@ public enum StateArchive {
 }
 
 /// The JSON part of an archive.
-struct ArchiveHeader: Codable {
-    struct Entry: Codable {
+struct ArchiveHeader: Encodable {
+    struct Entry: Encodable {
         var dtype: String
         var count: Int
 
@@ -104,17 +101,34 @@ struct ArchiveHeader: Codable {
             try c.encode(dtype)
             try c.encode(count)
         }
-
-        init(from decoder: Decoder) throws {
-            var c = try decoder.unkeyedContainer()
-            dtype = try c.decode(String.self)
-            count = try c.decode(Int.self)
-            guard c.isAtEnd else { throw StateArchiveError.corrupt("blob directory entry has more than [dtype, count]") }
-        }
     }
 
     var blobs: [Entry]
     var value: ArchiveNode
+
+    init(blobs: [Entry], value: ArchiveNode) {
+        self.blobs = blobs
+        self.value = value
+    }
+
+    init(json: Data) throws {
+        let parsed: Any
+        do { parsed = try JSONSerialization.jsonObject(with: json) } catch {
+            throw StateArchiveError.corrupt("header is not JSON: \(error)")
+        }
+        guard let top = parsed as? [String: Any], let list = top["blobs"] as? [Any], let value = top["value"] else {
+            throw StateArchiveError.corrupt("header is not {\"blobs\": […], \"value\": …}")
+        }
+        blobs = try list.map { e in
+            guard let pair = e as? [Any], pair.count == 2, let dtype = pair[0] as? String,
+                  case .int(let count) = try ArchiveNode(parsed: pair[1]) else {
+                throw StateArchiveError.corrupt("blob directory entry \(e) is not [dtype, count]")
+            }
+            guard let c = Int(exactly: count) else { throw StateArchiveError.corrupt("blob count \(count)") }
+            return Entry(dtype: dtype, count: c)
+        }
+        self.value = try ArchiveNode(parsed: value)
+    }
 }
 
 /// Why an archive cannot be read.
