@@ -18,12 +18,13 @@ struct ArchiveTreeDecoder: Decoder {
 
     /// The one place that decides what comes from a blob (the mirror of `ArchiveTreeEncoder.put`).
     static func take<T: Decodable>(_ type: T.Type, _ node: ArchiveNode, blobs: [ArchiveBlob], path: [CodingKey]) throws -> T {
-        if T.self == [Float].self || T.self == [Double].self || T.self == Data.self {
+        if T.self == [Float].self || T.self == [Double].self || T.self == [Int].self || T.self == Data.self {
             guard case .blob(let i) = node else { throw mismatch(path, "expected a tensor, found \(node.kind)") }
             guard i >= 0, i < blobs.count else { throw mismatch(path, "tensor \(i) of \(blobs.count)") }
             switch blobs[i] {
             case .f32(let v) where T.self == [Float].self: return v as! T
             case .f64(let v) where T.self == [Double].self: return v as! T
+            case .i64(let v) where T.self == [Int].self: return v as! T
             case .bytes(let v) where T.self == Data.self: return Data(v) as! T
             default: throw mismatch(path, "tensor \(i) is \(blobs[i].dtype), not the \(T.self) expected")
             }

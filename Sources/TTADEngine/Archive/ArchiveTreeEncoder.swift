@@ -45,6 +45,7 @@ struct ArchiveTreeEncoder: Encoder {
         // By type, not by cast: an empty array of anything casts to [Float].
         if T.self == [Float].self { slot.node = blobs.add(.f32(value as! [Float])); return }
         if T.self == [Double].self { slot.node = blobs.add(.f64(value as! [Double])); return }
+        if T.self == [Int].self { slot.node = blobs.add(.i64(value as! [Int])); return }
         if T.self == Data.self { slot.node = blobs.add(.bytes(Array(value as! Data))); return }
         try value.encode(to: ArchiveTreeEncoder(slot: slot, blobs: blobs, codingPath: path))
     }

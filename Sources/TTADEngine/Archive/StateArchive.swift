@@ -1,7 +1,7 @@
 import Foundation
 
 /// The one format of checkpointed state: any `Codable` value, its float tensors (`[Float]`,
-/// `[Double]`) and byte strings (`Data`) as raw little-endian binary, everything else (scalars,
+/// `[Double]`), integer arrays (`[Int]`) and byte strings (`Data`) as raw little-endian binary, everything else (scalars,
 /// names, structure) as a small JSON part. State types say *what* they save by being `Codable`;
 /// this says *how*, the same for every preset and every checkpoint section.
 ///
@@ -10,7 +10,7 @@ import Foundation
 ///     "TTADSTA1"            8 bytes, magic and format version
 ///     header length H       UInt64
 ///     header                H bytes of JSON: {"blobs": [[dtype, count], …], "value": …}
-///     data                  the blobs back to back: F32 4 bytes, F64 8 bytes, U8 1 byte each
+///     data                  the blobs back to back: F32 4 bytes, F64 and I64 8 bytes, U8 1 byte each
 ///
 /// In `value` a blob is `{"@blob": index}` and a float scalar is the string of its shortest
 /// round-trip text, so every float comes back with the bits it was saved with. The data part must

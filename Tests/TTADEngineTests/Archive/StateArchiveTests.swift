@@ -20,6 +20,7 @@ final class StateArchiveTests: XCTestCase {
         var count: Int64
         var big: UInt64
         var flags: [Bool]
+        var ring: [Int]
         var byName: [String: Inner]
         var byClass: [Int: [Float]]
         var rows: [[Float]]
@@ -31,7 +32,7 @@ final class StateArchiveTests: XCTestCase {
 
     static func sample() -> Sample {
         Sample(tensor: awkward, sums: [1e-300, -2.5, .pi], blob: Data([0, 1, 255, 7]), scale: 0.1, mean: 1.0 / 3.0,
-               count: .min, big: .max, flags: [true, false],
+               count: .min, big: .max, flags: [true, false], ring: [.min, -1, 0, 2048, .max],
                byName: ["a": Inner(weights: [1, 2], label: 3, note: nil), "b": Inner(weights: [], label: -1, note: "x")],
                byClass: [0: [4, 5], 7: []], rows: [[1], [2, 3]], missing: nil)
     }
