@@ -18,7 +18,9 @@ struct ArchiveTreeDecoder: Decoder {
 
     /// The one place that decides what comes from a blob (the mirror of `ArchiveTreeEncoder.put`).
     static func take<T: Decodable>(_ type: T.Type, _ node: ArchiveNode, blobs: [ArchiveBlob], path: [CodingKey]) throws -> T {
-        if T.self == [Float].self || T.self == [Double].self || T.self == [Int].self || T.self == Data.self {
+        // A blob where the type is one; an array (a type that encoded a ContiguousArray or another
+        // collection of these elements) decodes element by element below.
+        if T.self == [Float].self || T.self == [Double].self || T.self == [Int].self || T.self == Data.self, node.kind != "an array" {
             guard case .blob(let i) = node else { throw mismatch(path, "expected a tensor, found \(node.kind)") }
             guard i >= 0, i < blobs.count else { throw mismatch(path, "tensor \(i) of \(blobs.count)") }
             switch blobs[i] {

@@ -114,6 +114,13 @@ final class StateArchiveTests: XCTestCase {
         XCTAssertThrowsError(try StateArchive.decode([Inner].self, from: bytes))
     }
 
+    func testTensorTypesAlsoReadAnArray() throws {
+        // A type may encode another collection (an array in the archive) and decode an Array.
+        struct Contiguous: Encodable { var weights: ContiguousArray<Float>; var label: Int }
+        let bytes = try StateArchive.encode(Contiguous(weights: [2, 3], label: 4))
+        XCTAssertEqual(try StateArchive.decode(Inner.self, from: bytes), Inner(weights: [2, 3], label: 4, note: nil))
+    }
+
     func testBlobIndexOutOfRangeIsRefused() throws {
         // A hand-made archive whose value names a blob the directory does not have.
         let header = Array(#"{"blobs":[],"value":{"weights":{"@blob":3},"label":1}}"#.utf8)
