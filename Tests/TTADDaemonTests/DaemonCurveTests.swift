@@ -45,6 +45,7 @@ final class DaemonCurveTests: XCTestCase {
         let m = daemon.metrics.exposition()
         XCTAssertGreaterThanOrEqual(metricValue(m, "ttad_curve_auth_total{result=\"denied\"}") ?? 0, 1)
         XCTAssertGreaterThanOrEqual(metricValue(m, "ttad_curve_auth_total{result=\"allowed\"}") ?? 0, 2)
+        XCTAssertGreaterThanOrEqual(metricValue(m, "ttad_curve_handshake_failures_total{socket=\"ingest\",reason=\"authentication\"}") ?? 0, 1)
     }
 
     func testPlainClientIsRefusedByACurveDaemon() throws {
@@ -66,6 +67,19 @@ final class DaemonCurveTests: XCTestCase {
         XCTAssertTrue(try plain.receive(count: 1, timeout: 1.0).isEmpty)
         Thread.sleep(forTimeInterval: 0.2)
         XCTAssertEqual(metricValue(daemon.metrics.exposition(), "ttad_samples_received_total"), 0)
+        // The greeting fails before ZAP is asked: only the sockets' monitors see such a client.
+        for socket in ["ingest", "publish"] {
+            let series = "ttad_curve_handshake_failures_total{socket=\"\(socket)\",reason=\"mechanism_mismatch\"}"
+            var seen = metricValue(daemon.metrics.exposition(), series) ?? 0
+            let deadline = Date().addingTimeInterval(5)
+            while seen < 1 && Date() < deadline {
+                Thread.sleep(forTimeInterval: 0.05)
+                seen = metricValue(daemon.metrics.exposition(), series) ?? 0
+            }
+            XCTAssertGreaterThanOrEqual(seen, 1, series)
+        }
+        XCTAssertEqual(metricValue(daemon.metrics.exposition(), "ttad_curve_auth_total{result=\"denied\"}"), 0,
+                       "a plain client never reaches the ZAP handler")
     }
 }
 

@@ -57,6 +57,8 @@ public final class DaemonMetrics: Sendable {
     public let checkpointFailing: Gauge
     public let zapAllowed: Counter
     public let zapDenied: Counter
+    /// Handshake failures seen by the sockets' monitors, and allow-list reloads.
+    public let curve: CurveMetrics
     public let startTime: Gauge
     public let ready: Gauge
     public let driftMeanEntropy: Gauge
@@ -127,6 +129,7 @@ public final class DaemonMetrics: Sendable {
         checkpointFailing = r.makeGauge(descriptor: desc("ttad_checkpoint_failing", "1 while the last checkpoint attempt failed (state is no longer being saved: disk full, read-only state directory); 0 after a success."))
         zapAllowed = r.makeCounter(descriptor: desc("ttad_curve_auth_total", "CURVE handshakes decided by the ZAP handler."), labels: [("result", "allowed")])
         zapDenied = r.makeCounter(descriptor: desc("ttad_curve_auth_total", "CURVE handshakes decided by the ZAP handler."), labels: [("result", "denied")])
+        curve = CurveMetrics(registry: r)
         startTime = r.makeGauge(descriptor: desc("ttad_start_time_seconds", "Unix time the daemon started."))
         startTime.set(Date().timeIntervalSince1970)
         ready = r.makeGauge(descriptor: desc("ttad_ready", "1 once sockets are up and state is loaded; 0 while starting or stopping."))

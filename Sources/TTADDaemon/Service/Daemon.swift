@@ -19,16 +19,16 @@ public final class Daemon: @unchecked Sendable {
     public let metrics: DaemonMetrics
     public let health: HealthState
     private let notifier: SystemdNotifier
-    private let logger: Logger
+    let logger: Logger
 
     private var context: ZMQContext?
-    private var io: IOThread?
+    var io: IOThread?
     private var pipeline: Pipeline?
     private var checkpointer: Checkpointer?
     private var ingestQueue: BoundedQueue<IngestItem>?
-    private let lifecycleLock = NSLock()
-    private var running = false
-    private var stopped = false
+    let lifecycleLock = NSLock()
+    private(set) var running = false
+    private(set) var stopped = false
     public private(set) var openOutcome: StateOpenOutcome?
     /// The checkpoint the daemon continued from (nil: it started from fresh state).
     public private(set) var restoredCheckpoint: CheckpointInfo?
@@ -272,6 +272,7 @@ public final class Daemon: @unchecked Sendable {
         if allowed.isEmpty {
             logger.warning("CURVE allow-list is empty: no client can connect", metadata: ["directory": "\(config.curve.allowedClientsDirectory)"])
         }
+        metrics.curve.allowedClients.set(Double(allowed.count))
         return IOThread.CurveSetup(serverSecretKey: secret, allowedClientKeys: allowed)
     }
 
