@@ -55,8 +55,16 @@ struct DemoCommand: ParsableCommand {
         let cfg = daemon.config
         switch cfg.daemon.mode {
         case .image:
+            // The source model alone on the same stream, for the gain column (none to compare
+            // with when the daemon itself runs frozen).
+            var sourceConfig = try InProcessDaemon.configuration(configPath: config, stateDirectory: nil, deterministic: false,
+                                                                 label: "demo-source")
+            sourceConfig.adaptation.preset = .frozen
+            let source = cfg.adaptation.preset == .frozen ? nil
+                : try InProcessDaemon(config: sourceConfig, removeState: true, label: "demo-source")
+            defer { source?.stop() }
             let demo = ImageDemo(perDomain: perDomain, severity: severity, seed: seed, datasetDir: datasetDir)
-            try demo.run(daemon: daemon, classNames: cfg.model.classNames)
+            try demo.run(daemon: daemon, source: source, classNames: cfg.model.classNames)
         case .embedding:
             try runEmbedding(daemon: daemon)
         }
