@@ -89,4 +89,20 @@ final class ConfigDocsTests: XCTestCase {
         XCTAssertEqual(edited("| `shutdown_timeout_s` | number in (0, 3600] | `20` |", "| `shutdown_timeout_s` | number in (0, 3600] | `20.5` |"),
                        ["[daemon] shutdown_timeout_s: default cell \"`20.5`\", declared 20.0"])
     }
+
+    /// `ttad config-keys` lists every key once, set to its default or commented out with the
+    /// declared default text, each after its description.
+    func testKeyReferenceListsEveryKey() throws {
+        let lines = ConfigCheck.keyReference().split(separator: "\n").map(String.init)
+        for k in ConfigKeys.all {
+            let set = "\(k.name) = ", unset = "# \(k.name) = ("
+            let i = try XCTUnwrap(lines.indices.first { i in
+                (lines[i].hasPrefix(set) || lines[i].hasPrefix(unset)) && lines[..<i].last(where: { $0.hasPrefix("[") }) == "[\(k.table)]"
+            }, "\(k.path) missing")
+            let type = k.typeText.replacingOccurrences(of: "\\|", with: "|").replacingOccurrences(of: "`", with: "")
+            XCTAssertEqual(lines[i - 1], "# \(type): \(k.doc)")
+        }
+        XCTAssertTrue(lines.contains("queue_capacity = 1024"))
+        XCTAssertTrue(lines.contains("# overflow = (block for pull, drop_oldest for sub)"))
+    }
 }

@@ -35,3 +35,22 @@ public enum ConfigCheck {
         return out.joined(separator: "\n")
     }
 }
+
+extension ConfigCheck {
+    /// `ttad config-keys`: every key, table by table, as a commented TOML file of the defaults.
+    /// A key without one fixed default (required, unset, derived) is commented out.
+    public static func keyReference() -> String {
+        let defaults = DaemonConfig()
+        func plain(_ s: String) -> String { s.replacingOccurrences(of: "\\|", with: "|").replacingOccurrences(of: "`", with: "") }
+        var out: [String] = []
+        for (table, keys) in ConfigKeys.byTable {
+            out.append("[\(table)]")
+            for k in keys {
+                out.append("# \(plain(k.typeText)): \(k.doc)")
+                if let d = k.defaultDoc { out.append("# \(k.name) = (\(plain(d)))") } else if let v = k.get(defaults) { out.append("\(k.name) = \(v.toml)") }
+            }
+            out.append("")
+        }
+        return out.joined(separator: "\n")
+    }
+}
