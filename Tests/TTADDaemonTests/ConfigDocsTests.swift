@@ -105,4 +105,17 @@ final class ConfigDocsTests: XCTestCase {
         XCTAssertTrue(lines.contains("queue_capacity = 1024"))
         XCTAssertTrue(lines.contains("# overflow = (block for pull, drop_oldest for sub)"))
     }
+
+    /// A hand-written type cell (extra constraints) still states the bounds the loader enforces.
+    func testTypeOverridesStateTheEnforcedBounds() {
+        var checked = 0
+        for k in ConfigKeys.all {
+            guard let override = k.typeOverride else { continue }
+            let plain = SettingKey<DaemonConfig>(k.table, k.name, k.kind, doc: k.doc, rangeNote: k.rangeNote, get: k.get, set: k.set).typeText
+            let bounds = plain.split(whereSeparator: { !"-0123456789.".contains($0) }).filter { $0.contains(where: \.isNumber) }
+            for b in bounds { XCTAssertTrue(override.contains(b), "\(k.path): \"\(override)\" does not state \(b) (\(plain))") }
+            checked += bounds.count
+        }
+        XCTAssertGreaterThan(checked, 8)
+    }
 }
