@@ -56,6 +56,8 @@ fi
 # The Swift runtime's own backtracer, run inside a crashing target under ASan, reports a
 # stack-buffer-underflow of its own after the real error; libFuzzer's report is enough.
 export SWIFT_BACKTRACE=enable=no
+# Third-party leaks per call (tools/fuzz/lsan.supp says which and why); ours still fail a run.
+export LSAN_OPTIONS=suppressions=$PWD/$pkg/lsan.supp${LSAN_OPTIONS:+:$LSAN_OPTIONS}
 status=0
 summary=()
 for t in "${targets[@]}"; do
