@@ -19,6 +19,8 @@ struct ImageDemo {
     var severity: Int
     var seed: UInt64
     var datasetDir: String
+    /// Samples per second, as a camera sends them; 0 = as fast as the daemon takes them.
+    var rate: Double
 
     func run(daemon: InProcessDaemon, source: InProcessDaemon?, classNames: [String]) throws {
         let set = try FashionMNIST.load(.test, directory: datasetDir)
@@ -41,7 +43,9 @@ struct ImageDemo {
         var sends: [BackgroundSend] = []
         for (endpoint, connection) in [(daemon.ingestEndpoint, adapted)] + (source.map { [($0.ingestEndpoint, reference!)] } ?? []) {
             try connection.push.setSendTimeout(milliseconds: 500)
-            let sender = ScenarioSender(options: options, endpoint: endpoint, showProgress: false)
+            var configured = ScenarioSender(options: options, endpoint: endpoint, showProgress: false)
+            configured.rate = rate
+            let sender = configured
             let push = connection.push
             sends.append(BackgroundSend { _ = try sender.send(set: set, scenario: scenario, over: push) })
         }
