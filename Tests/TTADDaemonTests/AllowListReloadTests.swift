@@ -104,23 +104,12 @@ final class AllowListReloadTests: XCTestCase {
         let exe = try ttadExecutable()
         let s = try CurveSetup()
         let (pIn, pOut, pMetrics) = (try freeTCPPort(), try freeTCPPort(), try freeTCPPort())
-        let path = s.env.directory.appendingPathComponent("ttad.toml").path
-        try """
-        [daemon]
-        state_directory = "state"
-        [ingest]
-        endpoints = ["tcp://127.0.0.1:\(pIn)"]
-        [publish]
-        endpoints = ["tcp://127.0.0.1:\(pOut)"]
-        [classifier]
-        class_embeddings = "classes.safetensors"
-        [metrics]
-        port = \(pMetrics)
-        [curve]
-        enabled = true
-        server_secret_key_file = "curve/server_secret"
-        allowed_clients_directory = "curve/clients"
-        """.write(toFile: path, atomically: true, encoding: .utf8)
+        let path = try s.env.writeProcessConfig(ingest: pIn, publish: pOut, metrics: pMetrics, extra: """
+            [curve]
+            enabled = true
+            server_secret_key_file = "curve/server_secret"
+            allowed_clients_directory = "curve/clients"
+            """)
         let notify = try NotifySocket()
         let proc = try RunningProcess(exe, ["run", "--config", path], environment: ["NOTIFY_SOCKET": notify.path])
         XCTAssertTrue(notify.receive(until: { $0.contains("READY=1") }).last?.contains("READY=1") ?? false, proc.stderr)
