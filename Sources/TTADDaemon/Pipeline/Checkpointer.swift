@@ -9,7 +9,8 @@ import TTADState
 struct RestoredState {
     var sequences = SequenceTracker()
     var counters = ProcessingCounters()
-    var drift: DriftMonitor?
+    /// The drift monitor(s), by state name (global scope: one, under `StateScopeSection.globalName`).
+    var drift: [String: DriftMonitor] = [:]
     var outliers: ThresholdCalibrator?
     var adaptation: AdaptationCheckpoint?
     /// `scope = "stream"`'s states (a checkpoint has this or `adaptation`, per the scope it was
@@ -32,6 +33,12 @@ enum SavedAdaptation {
     }
 }
 
+/// The drift monitors a checkpoint saves: the one in global scope, every state's in stream scope.
+enum SavedDrift {
+    case global(DriftMonitor?)
+    case states([String: DriftMonitor])
+}
+
 /// Writes the daemon's state into the store and reads it back at start.
 ///
 /// A failed checkpoint is logged and counted, never fatal: the daemon keeps predicting and the
@@ -42,6 +49,7 @@ final class Checkpointer: @unchecked Sendable {
     static let sequenceSection = "sequence"
     static let countersSection = "counters"
     static let driftSection = "drift"
+    static let driftStatesSection = "drift_states"
     static let outliersSection = "outliers"
     static let adaptationSection = "adaptation"
     static let adaptationStatesSection = "adaptation_states"
@@ -65,7 +73,8 @@ final class Checkpointer: @unchecked Sendable {
             let dec = JSONDecoder()
             if let b = c.sections[Self.sequenceSection] { r.sequences = try dec.decode(SequenceTracker.self, from: Data(b)) }
             if let b = c.sections[Self.countersSection] { r.counters = try dec.decode(ProcessingCounters.self, from: Data(b)) }
-            if let b = c.sections[Self.driftSection] { r.drift = try dec.decode(DriftMonitor.self, from: Data(b)) }
+            if let b = c.sections[Self.driftSection] { r.drift[StateScopeSection.globalName] = try dec.decode(DriftMonitor.self, from: Data(b)) }
+            if let b = c.sections[Self.driftStatesSection] { r.drift = try dec.decode([String: DriftMonitor].self, from: Data(b)) }
             if let b = c.sections[Self.outliersSection] { r.outliers = try dec.decode(ThresholdCalibrator.self, from: Data(b)) }
             if let b = c.sections[Self.adaptationSection] { r.adaptation = try dec.decode(AdaptationCheckpoint.self, from: Data(b)) }
             if let b = c.sections[Self.adaptationStatesSection] { r.adaptationStates = try dec.decode(StatesCheckpoint.self, from: Data(b)) }
@@ -80,7 +89,7 @@ final class Checkpointer: @unchecked Sendable {
     }
 
     @discardableResult
-    func write(sequences: SequenceTracker, counters: ProcessingCounters, drift: DriftMonitor?, outliers: ThresholdCalibrator?,
+    func write(sequences: SequenceTracker, counters: ProcessingCounters, drift: SavedDrift = .global(nil), outliers: ThresholdCalibrator?,
                adaptation: SavedAdaptation = .global(nil), reason: String) -> CheckpointInfo? {
         let t0 = DispatchTime.now().uptimeNanoseconds
         do {
@@ -89,7 +98,11 @@ final class Checkpointer: @unchecked Sendable {
             var c = Checkpoint(samplesProcessed: counters.samplesProcessed, promptVersion: Int64(adaptation.version))
             c.sections[Self.sequenceSection] = Array(try enc.encode(sequences))
             c.sections[Self.countersSection] = Array(try enc.encode(counters))
-            if let drift { c.sections[Self.driftSection] = Array(try enc.encode(drift)) }
+            switch drift {
+            case .global(nil): break
+            case .global(let m?): c.sections[Self.driftSection] = Array(try enc.encode(m))
+            case .states(let all): c.sections[Self.driftStatesSection] = Array(try enc.encode(all))
+            }
             if let outliers { c.sections[Self.outliersSection] = Array(try enc.encode(outliers)) }
             switch adaptation {
             case .global(nil):

@@ -40,7 +40,8 @@ public final class Daemon: @unchecked Sendable {
                 notifier: SystemdNotifier = SystemdNotifier()) {
         self.config = config
         self.logger = logger
-        self.metrics = metrics ?? DaemonMetrics(version: Daemon.version, mode: config.daemon.mode.rawValue)
+        self.metrics = metrics ?? DaemonMetrics(version: Daemon.version, mode: config.daemon.mode.rawValue,
+                                                driftPerState: config.adaptationStates.scope == .stream)
         self.health = HealthState()
         self.notifier = notifier
     }
@@ -154,8 +155,9 @@ public final class Daemon: @unchecked Sendable {
         self.io = io
         self.ingestQueue = ingestQueue
 
-        let drift = driftConfiguration.map {
-            DriftReporter(section: config.drift, configuration: $0, restored: restored.drift, logger: logger)
+        let drift = driftConfiguration.map { [metrics] in
+            DriftReporters(section: config.drift, configuration: $0, scope: config.adaptationStates, restored: restored.drift,
+                           metrics: metrics.drift, label: { metrics.states.label($0) }, logger: logger)
         }
         metrics.outlierThreshold.set(outliers.threshold.map(Double.init) ?? .nan)
         let pipeline = Pipeline(config: config, predictor: predictor, states: states, drift: drift, outliers: outliers, ingestQueue: ingestQueue, outputQueue: outputQueue,
