@@ -43,9 +43,9 @@ for p in frozen $PRESETS; do
   curl -s "http://127.0.0.1:$pm/metrics" > "$OUT/$p.metrics" || true
   kill -TERM $daemon; wait $daemon || true
 done
-python3 - "$OUT" frozen $PRESETS <<'EOF'
+python3 - "$OUT" "$RATE" frozen $PRESETS <<'EOF'
 import json, sys, os
-out = sys.argv[1]
+out, rate = sys.argv[1], float(sys.argv.pop(2))
 ref = None
 def series(p, name):
     try:
@@ -66,6 +66,7 @@ for p in sys.argv[2:]:
     if p != "frozen":
         steps, dropped, paused, observed = (series(p, "ttad_adaptation_" + n) for n in
                                             ("steps_total", "dropped_samples_total", "paused_samples_total", "observed_samples_total"))
-        print(f"        adaptation: {steps:.0f} steps, {observed:.0f} samples observed, {dropped:.0f} dropped under the worker's "
+        minutes = l['count'] / rate / 60  # how long the stream ran at the fixed rate
+        print(f"        adaptation: {steps:.0f} steps ({steps / minutes:.0f} per minute), {observed:.0f} samples observed, {dropped:.0f} dropped under the worker's "
               f"CPU budget, {paused:.0f} paused by the label gate" if steps is not None else "        (no metrics read)")
 EOF

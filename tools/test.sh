@@ -19,11 +19,11 @@ if [[ $summary =~ Executed\ ([0-9]+)\ tests?,\ with\ ([0-9]+)\ failure ]]; then
   failed=${BASH_REMATCH[2]}
   echo "$((total - failed)) passed, $failed failed"
 fi
-# TTAD_FUZZ_SECONDS=5: every libFuzzer target briefly from its seeds (docs/testing.md); a crash
-# fails the run. Off by default for now: the fuzz build's cold cost (docs/testing.md) is not yet
-# within CI's budget, and the config target's round-trip finding is open. Never in a filtered run.
-fuzz_seconds=${TTAD_FUZZ_SECONDS:-0}
+# Then every libFuzzer target for TTAD_FUZZ_SECONDS (5) from its seeds and regression inputs
+# (docs/testing.md), built unoptimised: a crash or a violated property fails the run.
+# TTAD_FUZZ_SECONDS=0 leaves it out; a filtered run never has it.
+fuzz_seconds=${TTAD_FUZZ_SECONDS:-5}
 if ((fuzz_seconds > 0 && $# == 0)); then
-  TTAD_FUZZ_OPTIONAL=1 bash tools/fuzz.sh "$fuzz_seconds" || status=1
+  TTAD_FUZZ_OPTIONAL=1 TTAD_FUZZ_BUILD=${TTAD_FUZZ_BUILD:-debug} bash tools/fuzz.sh "$fuzz_seconds" || status=1
 fi
 exit "$status"

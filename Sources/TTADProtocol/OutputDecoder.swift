@@ -78,7 +78,12 @@ public struct OutputDecoder: Sendable {
                 alarms.append(s)
             }
             let window = try f.int("window")
-            return .drift(DriftRecord(tsS: try f.number("ts_s"), window: Int(window), stats: stats, alarms: alarms))
+            var state: String?
+            if let s = f.optional("state") {
+                guard let name = s.stringValue else { throw OutputDecodeError("field 'state' must be a string") }
+                state = name
+            }
+            return .drift(DriftRecord(tsS: try f.number("ts_s"), window: Int(window), stats: stats, alarms: alarms, state: state))
         default:
             return .other(topic: topic, body: json)
         }

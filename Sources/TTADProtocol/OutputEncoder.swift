@@ -143,6 +143,7 @@ public struct OutputEncoder: Sendable {
         writer.beginArray()
         for a in d.alarms { writer.string(a) }
         writer.endArray()
+        if let state = d.state { writer.key(static: "state"); writer.string(state) }
         writer.endObject()
     }
 }

@@ -173,12 +173,16 @@ public struct DriftRecord: Sendable, Equatable {
     public var stats: [NamedValue]
     /// Names of alarms raised for this window (empty array when none).
     public var alarms: [String]
+    /// With `adaptation.scope = "stream"`: the adapted state whose samples this monitor sees (its
+    /// stream id or `state_groups` prefix); nil (absent on the wire) in global scope.
+    public var state: String?
 
-    public init(tsS: Double, window: Int, stats: [NamedValue] = [], alarms: [String] = []) {
+    public init(tsS: Double, window: Int, stats: [NamedValue] = [], alarms: [String] = [], state: String? = nil) {
         self.tsS = tsS
         self.window = window
         self.stats = stats
         self.alarms = alarms
+        self.state = state
     }
 }
 

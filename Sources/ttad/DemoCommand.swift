@@ -27,6 +27,11 @@ struct DemoCommand: ParsableCommand {
     @Option(help: "Image mode: Fashion-MNIST test images per domain (clean + 10 corruptions).")
     var perDomain: Int = 500
 
+    // A camera group's rate: live adaptation keeps up with it on the bundled model. Flat out, the
+    // worker skips most samples and the adapted model follows the stream less.
+    @Option(help: "Image mode: samples per second, as a camera group sends them (0: as fast as the daemon takes them).")
+    var rate: Double = 100
+
     @Option(help: "Image mode: severity of the corruptions (1…5).")
     var severity: Int = 3
 
@@ -44,6 +49,7 @@ struct DemoCommand: ParsableCommand {
 
     mutating func validate() throws {
         if perDomain < 1 || samplesPerPhase < 1 { throw ValidationError("--per-domain and --samples-per-phase must be ≥ 1") }
+        if !(rate >= 0) { throw ValidationError("--rate must be ≥ 0") }
         if !(1...5).contains(severity) { throw ValidationError("--severity must be 1…5") }
     }
 
@@ -55,8 +61,16 @@ struct DemoCommand: ParsableCommand {
         let cfg = daemon.config
         switch cfg.daemon.mode {
         case .image:
-            let demo = ImageDemo(perDomain: perDomain, severity: severity, seed: seed, datasetDir: datasetDir)
-            try demo.run(daemon: daemon, classNames: cfg.model.classNames)
+            // The source model alone on the same stream, for the gain column (none to compare
+            // with when the daemon itself runs frozen).
+            var sourceConfig = try InProcessDaemon.configuration(configPath: config, stateDirectory: nil, deterministic: false,
+                                                                 label: "demo-source")
+            sourceConfig.adaptation.preset = .frozen
+            let source = cfg.adaptation.preset == .frozen ? nil
+                : try InProcessDaemon(config: sourceConfig, removeState: true, label: "demo-source")
+            defer { source?.stop() }
+            let demo = ImageDemo(perDomain: perDomain, severity: severity, seed: seed, datasetDir: datasetDir, rate: rate)
+            try demo.run(daemon: daemon, source: source, classNames: cfg.model.classNames)
         case .embedding:
             try runEmbedding(daemon: daemon)
         }

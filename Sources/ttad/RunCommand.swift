@@ -22,6 +22,9 @@ struct RunCommand: AsyncParsableCommand {
         // A file-size limit (systemd's LimitFSIZE=, a quota) must fail the SQLite write, which the
         // checkpointer survives and reports, instead of killing the daemon with SIGXFSZ mid-run.
         signal(SIGXFSZ, SIG_IGN)
+        // SIGHUP reloads the allow-list once the daemon runs (DaemonService); a reload that comes
+        // while the model still loads must not end the process (SIGHUP's default action).
+        signal(SIGHUP, SIG_IGN)
         let config: DaemonConfig
         do {
             config = try options.load()

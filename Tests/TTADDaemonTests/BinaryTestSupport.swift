@@ -111,3 +111,28 @@ func runCommand(_ executable: String, _ args: [String], environment: [String: St
     p.waitUntilExit()
     return (p.terminationStatus, String(decoding: data, as: UTF8.self))
 }
+
+extension TestDaemonEnvironment {
+    /// Writes the configuration of a `ttad run` process in embedding mode on these loopback ports
+    /// (this environment's classes, state in its directory) and returns its path. `extra` is
+    /// appended: lines before its first table header belong to `[metrics]`.
+    func writeProcessConfig(ingest: Int, publish: Int, metrics: Int, extra: String = "") throws -> String {
+        let path = directory.appendingPathComponent("ttad.toml").path
+        try """
+        [daemon]
+        state_directory = "state"
+        shutdown_timeout_s = 10
+        [ingest]
+        endpoints = ["tcp://127.0.0.1:\(ingest)"]
+        [publish]
+        endpoints = ["tcp://127.0.0.1:\(publish)"]
+        [classifier]
+        class_embeddings = "classes.safetensors"
+        logit_scale = 10
+        [metrics]
+        port = \(metrics)
+        \(extra)
+        """.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+}

@@ -67,7 +67,7 @@ final class CheckpointerMigrationTests: XCTestCase {
         let adaptation = try XCTUnwrap(r.adaptation)
         XCTAssertEqual(try canonical(adaptation), try canonical(old))
 
-        XCTAssertNotNil(c.write(sequences: r.sequences, counters: r.counters, drift: nil, outliers: nil, adaptation: .global(adaptation),
+        XCTAssertNotNil(c.write(sequences: r.sequences, counters: r.counters, outliers: nil, adaptation: .global(adaptation),
                                 reason: "periodic"))
         let (_, next) = try XCTUnwrap(try c.store.latestCheckpointWithInfo())
         for name in [Checkpointer.sequenceSection, Checkpointer.countersSection, Checkpointer.adaptationSection] {

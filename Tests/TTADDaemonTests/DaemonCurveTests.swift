@@ -45,6 +45,7 @@ final class DaemonCurveTests: XCTestCase {
         let m = daemon.metrics.exposition()
         XCTAssertGreaterThanOrEqual(metricValue(m, "ttad_curve_auth_total{result=\"denied\"}") ?? 0, 1)
         XCTAssertGreaterThanOrEqual(metricValue(m, "ttad_curve_auth_total{result=\"allowed\"}") ?? 0, 2)
+        XCTAssertGreaterThanOrEqual(metricValue(m, "ttad_curve_handshake_failures_total{socket=\"ingest\",reason=\"authentication\"}") ?? 0, 1)
     }
 
     func testPlainClientIsRefusedByACurveDaemon() throws {
@@ -66,6 +67,26 @@ final class DaemonCurveTests: XCTestCase {
         XCTAssertTrue(try plain.receive(count: 1, timeout: 1.0).isEmpty)
         Thread.sleep(forTimeInterval: 0.2)
         XCTAssertEqual(metricValue(daemon.metrics.exposition(), "ttad_samples_received_total"), 0)
+        // The greeting fails before ZAP is asked: only the sockets' monitors see such a client.
+        // Both ends see the mismatch; when the client hangs up before the daemon has read its
+        // greeting, the daemon's side is a dropped connection (no_detail), not a mismatch.
+        func failures(_ socket: String) -> Double {
+            let m = daemon.metrics.exposition()
+            return ["mechanism_mismatch", "no_detail"].reduce(0) {
+                $0 + (metricValue(m, "ttad_curve_handshake_failures_total{socket=\"\(socket)\",reason=\"\($1)\"}") ?? 0)
+            }
+        }
+        for socket in ["ingest", "publish"] {
+            let deadline = Date().addingTimeInterval(5)
+            while failures(socket) < 1 && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
+            XCTAssertGreaterThanOrEqual(failures(socket), 1, "the plain client's handshake on \(socket)")
+        }
+        let m = daemon.metrics.exposition()
+        for socket in ["ingest", "publish"] {
+            XCTAssertEqual(metricValue(m, "ttad_curve_handshake_failures_total{socket=\"\(socket)\",reason=\"protocol_error\"}"), 0)
+        }
+        XCTAssertEqual(metricValue(daemon.metrics.exposition(), "ttad_curve_auth_total{result=\"denied\"}"), 0,
+                       "a plain client never reaches the ZAP handler")
     }
 }
 

@@ -67,6 +67,47 @@ final class DaemonDriftTests: XCTestCase {
         XCTAssertGreaterThan(stat(d, "class_divergence_bits") ?? 0, 0.8)
     }
 
+    /// `scope = "stream"`: each state has its own windows, reference and detectors; a shift on
+    /// one camera leaves the other's statistics alone, every record and series names its state,
+    /// and each state's monitor comes back after a restart.
+    func testEachStatesMonitorIsItsOwnInStreamScope() throws {
+        let env = try TestDaemonEnvironment()
+        env.config.adaptationStates.scope = .stream
+        env.config.drift.window = 32
+        env.config.drift.publishEverySamples = 32
+        env.config.drift.pageHinkleyThreshold = 10
+        try ConfigLoader.validate(env.config)
+        var (daemon, client) = try env.startWithClient()
+        var seq = ["cam-a": UInt64(0), "cam-b": UInt64(0)]
+        func send(_ stream: String, _ v: [Float], _ n: Int) throws {
+            for _ in 0..<n { try client.sendEmbedding(stream: stream, seq: seq[stream]!, values: v); seq[stream]! += 1 }
+        }
+        for _ in 0..<2 { try send("cam-a", Self.confident, 32); try send("cam-b", Self.confident, 32) }
+        for _ in 0..<4 { try send("cam-a", Self.confident, 32); try send("cam-b", Self.ambiguous, 32) }
+        let records = try driftRecords(client, count: 12).filter { $0.state?.hasPrefix("cam-") == true }
+        let a = records.filter { $0.state == "cam-a" }, b = records.filter { $0.state == "cam-b" }
+        XCTAssertEqual(a.count, 6, "\(records.map { $0.state ?? "-" })")
+        XCTAssertEqual(b.count, 6)
+        for d in a {
+            XCTAssertEqual(d.alarms, [], "cam-a never shifted")
+            XCTAssertEqual(stat(d, "class_divergence_bits") ?? -1, 0, accuracy: 0.05, "cam-a's window is its own")
+        }
+        XCTAssertEqual(stat(b.last!, "class_divergence_bits") ?? 0, 1, accuracy: 0.01)
+        XCTAssertTrue(b.contains { $0.alarms.contains("entropy_shift") }, "\(b.map(\.alarms))")
+        let m = daemon.metrics.exposition()
+        XCTAssertEqual(metricValue(m, "ttad_drift_class_divergence_bits{state=\"cam-a\"}") ?? -1, 0, accuracy: 0.05)
+        XCTAssertEqual(metricValue(m, "ttad_drift_class_divergence_bits{state=\"cam-b\"}") ?? 0, 1, accuracy: 0.01)
+        XCTAssertGreaterThanOrEqual(metricValue(m, "ttad_drift_alarms_total{state=\"cam-b\",alarm=\"entropy_shift\"}") ?? 0, 1)
+        XCTAssertEqual(metricValue(m, "ttad_drift_alarms_total{state=\"cam-a\",alarm=\"entropy_shift\"}") ?? 0, 0)
+
+        daemon.stop(reason: "test restart")
+        (daemon, client) = try env.startWithClient()
+        defer { daemon.stop(reason: "test") }
+        try send("cam-a", Self.confident, 32)
+        let after = try XCTUnwrap(try driftRecords(client, count: 1).first { $0.state == "cam-a" })
+        XCTAssertEqual(stat(after, "samples_observed"), Double(6 * 32 + 32), "cam-a's monitor continued")
+    }
+
     func testDisabledMonitorPublishesNothing() throws {
         let env = try TestDaemonEnvironment()
         env.config.drift.enabled = false

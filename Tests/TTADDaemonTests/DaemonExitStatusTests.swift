@@ -8,26 +8,6 @@ import XCTest
 /// configuration, 0 for a clean stop, 74 (EX_IOERR) when SIGTERM's final checkpoint cannot be
 /// written — with the daemon saying so on /metrics while it runs.
 final class DaemonExitStatusTests: XCTestCase {
-    private func config(_ env: TestDaemonEnvironment, ingest: Int, publish: Int, metrics: Int, extra: String = "") throws -> String {
-        let path = env.directory.appendingPathComponent("ttad.toml").path
-        try """
-        [daemon]
-        state_directory = "state"
-        shutdown_timeout_s = 10
-        [ingest]
-        endpoints = ["tcp://127.0.0.1:\(ingest)"]
-        [publish]
-        endpoints = ["tcp://127.0.0.1:\(publish)"]
-        [classifier]
-        class_embeddings = "classes.safetensors"
-        logit_scale = 10
-        [metrics]
-        port = \(metrics)
-        \(extra)
-        """.write(toFile: path, atomically: true, encoding: .utf8)
-        return path
-    }
-
     /// `startedFirst`: the error is found once the daemon opens the files, among its start-up and
     /// shutdown log lines; the error is then one line of its own.
     private func assertConfigExit(_ args: [String], names key: String, startedFirst: Bool = false,
@@ -50,18 +30,18 @@ final class DaemonExitStatusTests: XCTestCase {
         try assertConfigExit(["run", "--config", bad], names: "ingest.queue_capacity")
 
         // A connection cap the process's descriptor limit cannot afford.
-        let greedy = try config(env, ingest: try freeTCPPort(), publish: try freeTCPPort(), metrics: try freeTCPPort(),
+        let greedy = try env.writeProcessConfig(ingest: try freeTCPPort(), publish: try freeTCPPort(), metrics: try freeTCPPort(),
                                 extra: "max_connections = 65")
         let (status, output) = try runCommand("/usr/bin/prlimit", ["--nofile=256:256", try ttadExecutable().path, "run", "--config", greedy])
         XCTAssertEqual(status, 78, output)
         XCTAssertTrue(output.contains("config: metrics.max_connections: 65 would let HTTP clients hold more than a quarter"), output)
 
         // Valid TOML naming files that are not there: found only when the daemon opens them.
-        let noKeys = try config(env, ingest: try freeTCPPort(), publish: try freeTCPPort(), metrics: try freeTCPPort(),
+        let noKeys = try env.writeProcessConfig(ingest: try freeTCPPort(), publish: try freeTCPPort(), metrics: try freeTCPPort(),
                                 extra: "[curve]\nenabled = true\nserver_secret_key_file = \"nope\"\nallowed_clients_directory = \"nope\"")
         try assertConfigExit(["check-config", "--config", noKeys], names: "curve.server_secret_key_file")
         try assertConfigExit(["run", "--config", noKeys], names: "curve.server_secret_key_file", startedFirst: true)
-        let missing = try config(env, ingest: try freeTCPPort(), publish: try freeTCPPort(), metrics: try freeTCPPort())
+        let missing = try env.writeProcessConfig(ingest: try freeTCPPort(), publish: try freeTCPPort(), metrics: try freeTCPPort())
         try FileManager.default.removeItem(atPath: env.embeddingsPath)
         try assertConfigExit(["check-config", "--config", missing], names: "classifier.class_embeddings")
         try assertConfigExit(["run", "--config", missing], names: "classifier.class_embeddings", startedFirst: true)
@@ -74,7 +54,7 @@ final class DaemonExitStatusTests: XCTestCase {
         let exe = try ttadExecutable()
         let env = try TestDaemonEnvironment()
         let (pIn, pOut, pMetrics) = (try freeTCPPort(), try freeTCPPort(), try freeTCPPort())
-        let path = try config(env, ingest: pIn, publish: pOut, metrics: pMetrics,
+        let path = try env.writeProcessConfig(ingest: pIn, publish: pOut, metrics: pMetrics,
                               extra: "[state]\ncheckpoint_every_samples = 1")
         let notify = try NotifySocket()
         let proc = try RunningProcess(exe, ["run", "--config", path], environment: ["NOTIFY_SOCKET": notify.path])

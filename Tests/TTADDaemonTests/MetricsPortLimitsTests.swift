@@ -16,24 +16,8 @@ final class MetricsPortLimitsTests: XCTestCase {
         let exe = try ttadExecutable()
         let env = try TestDaemonEnvironment()
         let (pIn, pOut, pMetrics) = (try freeTCPPort(), try freeTCPPort(), try freeTCPPort())
-        let config = env.directory.appendingPathComponent("ttad.toml").path
-        try """
-        [daemon]
-        state_directory = "state"
-        shutdown_timeout_s = 10
-        [ingest]
-        endpoints = ["tcp://127.0.0.1:\(pIn)"]
-        [publish]
-        endpoints = ["tcp://127.0.0.1:\(pOut)"]
-        [classifier]
-        class_embeddings = "classes.safetensors"
-        logit_scale = 10
-        [metrics]
-        port = \(pMetrics)
-        max_connections = \(cap)
-        header_timeout_s = 1
-        idle_timeout_s = 30
-        """.write(toFile: config, atomically: true, encoding: .utf8)
+        let config = try env.writeProcessConfig(ingest: pIn, publish: pOut, metrics: pMetrics,
+                                                extra: "max_connections = \(cap)\nheader_timeout_s = 1\nidle_timeout_s = 30")
         let notify = try NotifySocket()
         let proc = try RunningProcess(exe, ["run", "--config", config], environment: ["NOTIFY_SOCKET": notify.path])
         XCTAssertTrue(notify.receive(until: { $0.contains("READY=1") }).last?.contains("READY=1") ?? false, proc.stderr)

@@ -110,5 +110,12 @@ final class OutputEncoderTests: XCTestCase {
         guard case .drift(let back) = try decoder.decode(topic: enc.topic, body: enc.body) else { return XCTFail() }
         XCTAssertTrue(back.stats[0].value.isNaN)
         XCTAssertEqual(back.alarms, [])
+        XCTAssertNil(back.state)
+
+        // scope = "stream": the record names its state.
+        let s = DriftRecord(tsS: 2, window: 8, alarms: [], state: "cam-7")
+        enc.encodeDrift(s)
+        XCTAssertEqual(String(decoding: enc.body, as: UTF8.self), #"{"v":1,"ts_s":2.0,"window":8,"stats":{},"alarms":[],"state":"cam-7"}"#)
+        XCTAssertEqual(try decoder.decode(topic: enc.topic, body: enc.body), .drift(s))
     }
 }

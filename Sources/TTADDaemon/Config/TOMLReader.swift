@@ -1,4 +1,6 @@
+import Foundation
 import TOMLKit
+import TTADPresets
 
 /// Walks one TOML table, reading typed values by key and remembering which keys were read so
 /// that unknown keys (typos) are reported instead of silently ignored.
@@ -13,6 +15,9 @@ struct TOMLReader {
     }
 
     func key(_ name: String) -> String { path.isEmpty ? name : "\(path).\(name)" }
+
+    /// Whether the file sets `name` in this table.
+    func has(_ name: String) -> Bool { table[name] != nil }
 
     private mutating func raw(_ name: String) -> TOMLValueConvertible? {
         seen.insert(name)
@@ -31,9 +36,14 @@ struct TOMLReader {
         return b
     }
 
-    mutating func int(_ name: String, min: Int? = nil, max: Int? = nil) throws -> Int? {
+    /// With both bounds, an error states the whole range (and `note`, e.g. "1 MiB"): a reader
+    /// who went past one bound learns the other too.
+    mutating func int(_ name: String, min: Int? = nil, max: Int? = nil, note: String? = nil) throws -> Int? {
         guard let v = raw(name) else { return nil }
         guard v.type == .int, let i = v.int else { throw typeError(name, "an integer", v) }
+        if let min, let max, !(min...max).contains(i) {
+            throw ConfigError(key: key(name), "must be \(min) to \(max)\(note.map { " (\($0))" } ?? ""), got \(i)")
+        }
         if let min, i < min { throw ConfigError(key: key(name), "must be ≥ \(min), got \(i)") }
         if let max, i > max { throw ConfigError(key: key(name), "must be ≤ \(max), got \(i)") }
         return i
@@ -41,7 +51,7 @@ struct TOMLReader {
 
     /// Integers are accepted where a number is expected: `timeout = 5` means 5.0.
     mutating func double(_ name: String, min: Double? = nil, max: Double? = nil,
-                         exclusiveMin: Bool = false) throws -> Double? {
+                         exclusiveMin: Bool = false, exclusiveMax: Bool = false) throws -> Double? {
         guard let v = raw(name) else { return nil }
         let d: Double
         if v.type == .double, let x = v.double { d = x }
@@ -53,7 +63,11 @@ struct TOMLReader {
                 throw ConfigError(key: key(name), "must be \(exclusiveMin ? ">" : "≥") \(min), got \(d)")
             }
         }
-        if let max, d > max { throw ConfigError(key: key(name), "must be ≤ \(max), got \(d)") }
+        if let max {
+            if exclusiveMax ? d >= max : d > max {
+                throw ConfigError(key: key(name), "must be \(exclusiveMax ? "<" : "≤") \(max), got \(d)")
+            }
+        }
         return d
     }
 
@@ -68,16 +82,6 @@ struct TOMLReader {
             out.append(s)
         }
         return out
-    }
-
-    mutating func enumValue<E: RawRepresentable & CaseIterable>(_ name: String, _: E.Type) throws -> E?
-    where E.RawValue == String {
-        guard let s = try string(name) else { return nil }
-        guard let e = E(rawValue: s) else {
-            let allowed = E.allCases.map { "\"\($0.rawValue)\"" }.joined(separator: ", ")
-            throw ConfigError(key: key(name), "must be one of \(allowed), got \"\(s)\"")
-        }
-        return e
     }
 
     mutating func subtable(_ name: String) throws -> TOMLReader? {
@@ -95,5 +99,23 @@ struct TOMLReader {
 
     private func typeError(_ name: String, _ expected: String, _ v: TOMLValueConvertible) -> ConfigError {
         ConfigError(key: key(name), "expected \(expected), got \(v.type) \(v.debugDescription)")
+    }
+
+    /// Reads `key` by its kind and range, then its own constraint; nil when absent.
+    mutating func value<Root>(of key: SettingKey<Root>, baseDirectory: String) throws -> SettingValue? {
+        let n = key.name
+        let v: SettingValue?
+        switch key.kind {
+        case .int(let lo, let hi): v = try int(n, min: lo, max: hi, note: key.rangeNote).map { .int($0) }
+        case .double(let lo, let hi, let openLo, let openHi):
+            v = try double(n, min: lo, max: hi, exclusiveMin: openLo, exclusiveMax: openHi).map { .double($0) }
+        case .bool: v = try bool(n).map { .bool($0) }
+        case .string, .choice: v = try string(n).map { .string($0) }
+        case .path: v = try string(n).map { .string(ConfigLoader.resolve($0, base: baseDirectory)) }
+        case .strings: v = try strings(n).map { .strings($0) }
+        }
+        guard let v else { return nil }
+        if let (suffix, message) = key.problem(v) { throw ConfigError(key: self.key(n) + suffix, message) }
+        return v
     }
 }

@@ -29,6 +29,9 @@ public final class IOThread: @unchecked Sendable {
     private let flagLock = NSLock()
     private var stopIngestRequested = false
     private var quitRequested = false
+    /// A reloaded allow-list waiting for the thread (which owns the ZAP handler) to apply it.
+    private var pendingAllowList: Set<[UInt8]>?
+    private let allowListApplied = DispatchSemaphore(value: 0)
     private var sender: ZMQSocket?
 
     private var thread: Thread?
@@ -90,6 +93,16 @@ public final class IOThread: @unchecked Sendable {
         wake()
     }
 
+    /// Hands a reloaded CURVE allow-list to the ZAP handler: later handshakes are decided by it,
+    /// established connections stay up. Returns once the thread applied it (false if it did not
+    /// within `timeout` seconds; it still applies it on its next turn).
+    @discardableResult
+    public func replaceAllowList(_ keys: Set<[UInt8]>, timeout: Double = 5) -> Bool {
+        flagLock.lock(); pendingAllowList = keys; flagLock.unlock()
+        wake()
+        return allowListApplied.wait(timeout: .now() + timeout) == .success
+    }
+
     /// Flush what is queued for publishing, close every socket and end the thread.
     /// Returns false if the thread did not end within `timeout` seconds.
     @discardableResult
@@ -116,8 +129,9 @@ public final class IOThread: @unchecked Sendable {
         var zap: ZAPAuthenticator?
         var ingest: ZMQSocket?
         var publish: ZMQSocket?
+        let handshakes = HandshakeWatch(metrics: metrics.curve, logger: logger)
         defer {
-            ingest?.close(); publish?.close(); zap?.socket.close(); control?.close()
+            ingest?.close(); publish?.close(); handshakes.close(); zap?.socket.close(); control?.close()
             finished.signal()
         }
         do {
@@ -134,6 +148,7 @@ public final class IOThread: @unchecked Sendable {
             if let curve {
                 try ing.setZAPDomain("ttad")
                 try ing.setCurveServer(secretKey: curve.serverSecretKey)
+                try handshakes.watch(ing, as: .ingest)
             }
             if config.ingest.pattern == .sub {
                 for t in config.ingest.topics { try ing.subscribe(t) }
@@ -149,6 +164,7 @@ public final class IOThread: @unchecked Sendable {
             if let curve {
                 try pub.setZAPDomain("ttad")
                 try pub.setCurveServer(secretKey: curve.serverSecretKey)
+                try handshakes.watch(pub, as: .publish)
             }
             var publishEndpoints: [String] = []
             for e in config.publish.endpoints {
@@ -163,21 +179,23 @@ public final class IOThread: @unchecked Sendable {
             return
         }
         started.signal()
-        run(control: control!, zap: zap, ingest: &ingest, publish: publish!)
+        run(control: control!, zap: zap, handshakes: handshakes, ingest: &ingest, publish: publish!)
     }
 
-    private func run(control: ZMQSocket, zap: ZAPAuthenticator?, ingest: inout ZMQSocket?, publish: ZMQSocket) {
+    private func run(control: ZMQSocket, zap: ZAPAuthenticator?, handshakes: HandshakeWatch,
+                     ingest: inout ZMQSocket?, publish: ZMQSocket) {
         let block = config.ingest.effectiveOverflow == .block
         let evictOldest = config.ingest.effectiveOverflow == .dropOldest
         let maxParts = 8
         let poller = ZMQPoller()
-        var ctlIndex = 0, zapIndex: Int?, ingestIndex: Int?
+        var ctlIndex = 0, zapIndex: Int?, ingestIndex: Int?, monitorIndices: [Int] = []
         func buildPoller() {
             // Rebuilt only when the socket set changes (ingest closed); a closed socket must
             // never stay in the poll set.
             poller.removeAll()
             ctlIndex = poller.add(control, events: .readable)
             zapIndex = zap.map { poller.add($0.socket, events: .readable) }
+            monitorIndices = handshakes.register(in: poller)
             ingestIndex = ingest.map { poller.add($0, events: .readable) }
         }
         buildPoller()
@@ -185,7 +203,19 @@ public final class IOThread: @unchecked Sendable {
             flagLock.lock()
             let stopIngest = stopIngestRequested
             let quit = quitRequested
+            let allowList = pendingAllowList
+            pendingAllowList = nil
             flagLock.unlock()
+
+            if let allowList, let zap {
+                do {
+                    try zap.setAllowedClientKeys(allowList)
+                    logger.notice("CURVE allow-list replaced", metadata: ["clients": "\(allowList.count)"])
+                } catch {
+                    logger.error("CURVE allow-list not replaced: \(error)")
+                }
+            }
+            if allowList != nil { allowListApplied.signal() }
 
             if stopIngest, let s = ingest {
                 s.close()
@@ -224,6 +254,7 @@ public final class IOThread: @unchecked Sendable {
                     }
                 }
             }
+            handshakes.drain(poller, indices: monitorIndices)
             if let ii = ingestIndex, let s = ingest, poller.isReadable(ii) {
                 readIngest(s, maxParts: maxParts, block: block, evictOldest: evictOldest)
             }

@@ -57,13 +57,12 @@ public final class DaemonMetrics: Sendable {
     public let checkpointFailing: Gauge
     public let zapAllowed: Counter
     public let zapDenied: Counter
+    /// Handshake failures seen by the sockets' monitors, and allow-list reloads.
+    public let curve: CurveMetrics
     public let startTime: Gauge
     public let ready: Gauge
-    public let driftMeanEntropy: Gauge
-    public let driftMeanConfidence: Gauge
-    public let driftClassDivergence: Gauge
-    public let driftEmbeddingShift: Gauge
-    public let driftAlarms: [DriftAlarmName: Counter]
+    /// The drift monitors' series (one set, or one per state with `scope = "stream"`).
+    public let drift: DriftMetrics
     public let outlierThreshold: Gauge
     public let outliersFlagged: Counter
     public let adaptationSteps: Counter
@@ -87,8 +86,9 @@ public final class DaemonMetrics: Sendable {
     public let httpConnectionsRefused: Counter
     public let httpConnectionsTimedOut: [HTTPConnectionTimeout: Counter]
 
+    /// `driftPerState`: `adaptation.scope = "stream"`, whose drift series carry a `state` label.
     public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry(),
-                version: String, mode: String) {
+                version: String, mode: String, driftPerState: Bool = false) {
         self.registry = registry
         let r = registry
         let info = r.makeGauge(descriptor: desc("ttad_build_info", "Build and mode of the running daemon (always 1)."), labels: [("version", version), ("mode", mode)])
@@ -127,18 +127,11 @@ public final class DaemonMetrics: Sendable {
         checkpointFailing = r.makeGauge(descriptor: desc("ttad_checkpoint_failing", "1 while the last checkpoint attempt failed (state is no longer being saved: disk full, read-only state directory); 0 after a success."))
         zapAllowed = r.makeCounter(descriptor: desc("ttad_curve_auth_total", "CURVE handshakes decided by the ZAP handler."), labels: [("result", "allowed")])
         zapDenied = r.makeCounter(descriptor: desc("ttad_curve_auth_total", "CURVE handshakes decided by the ZAP handler."), labels: [("result", "denied")])
+        curve = CurveMetrics(registry: r)
         startTime = r.makeGauge(descriptor: desc("ttad_start_time_seconds", "Unix time the daemon started."))
         startTime.set(Date().timeIntervalSince1970)
         ready = r.makeGauge(descriptor: desc("ttad_ready", "1 once sockets are up and state is loaded; 0 while starting or stopping."))
-        driftMeanEntropy = r.makeGauge(descriptor: desc("ttad_drift_window_mean_entropy_nats", "Mean prediction entropy over the drift window (last [drift] window samples)."))
-        driftMeanConfidence = r.makeGauge(descriptor: desc("ttad_drift_window_mean_confidence", "Mean top-class probability over the drift window."))
-        driftClassDivergence = r.makeGauge(descriptor: desc("ttad_drift_class_divergence_bits", "Jensen-Shannon divergence (bits, 0-1) of the drift window's predicted-class histogram from the reference window's (the first window of samples this state saw)."))
-        driftEmbeddingShift = r.makeGauge(descriptor: desc("ttad_drift_embedding_shift", "L2 distance of the drift window's mean embedding from the reference window's."))
-        var alarms: [DriftAlarmName: Counter] = [:]
-        for a in DriftAlarmName.allCases {
-            alarms[a] = r.makeCounter(descriptor: desc("ttad_drift_alarms_total", "Drift detector alarms: entropy_shift (Page-Hinkley on entropy), confidence_shift (ADWIN on confidence)."), labels: [("alarm", a.rawValue)])
-        }
-        driftAlarms = alarms
+        drift = DriftMetrics(registry: r, perState: driftPerState)
         outlierThreshold = r.makeGauge(descriptor: desc("ttad_outlier_threshold", "Outlier-score threshold in effect (fixed or calibrated); NaN while calibrating or when flagging is off."))
         outliersFlagged = r.makeCounter(descriptor: desc("ttad_outliers_flagged_total", "Predictions flagged as outliers (score above the threshold)."))
         states = StateMetrics(registry: r)

@@ -10,7 +10,8 @@ import TTADState
 struct RestoredState {
     var sequences = SequenceTracker()
     var counters = ProcessingCounters()
-    var drift: DriftMonitor?
+    /// The drift monitor(s), by state name (global scope: one, under `StateScopeSection.globalName`).
+    var drift: [String: DriftMonitor] = [:]
     var outliers: ThresholdCalibrator?
     var adaptation: AdaptationCheckpoint?
     /// `scope = "stream"`'s states (a checkpoint has this or `adaptation`, per the scope it was
@@ -33,6 +34,12 @@ enum SavedAdaptation {
     }
 }
 
+/// The drift monitors a checkpoint saves: the one in global scope, every state's in stream scope.
+enum SavedDrift {
+    case global(DriftMonitor?)
+    case states([String: DriftMonitor])
+}
+
 /// Writes the daemon's state into the store and reads it back at start.
 ///
 /// A failed checkpoint is logged and counted, never fatal: the daemon keeps predicting and the
@@ -43,6 +50,7 @@ final class Checkpointer: @unchecked Sendable {
     static let sequenceSection = "sequence"
     static let countersSection = "counters"
     static let driftSection = "drift"
+    static let driftStatesSection = "drift_states"
     static let outliersSection = "outliers"
     static let adaptationSection = "adaptation"
     static let adaptationStatesSection = "adaptation_states"
@@ -69,7 +77,10 @@ final class Checkpointer: @unchecked Sendable {
             }
             if let s = try read(SequenceTracker.self, Self.sequenceSection) { r.sequences = s }
             if let s = try read(ProcessingCounters.self, Self.countersSection) { r.counters = s }
-            r.drift = try read(DriftMonitor.self, Self.driftSection)
+            // `drift` (global scope, and every checkpoint before per-state monitors) is the one
+            // monitor under the global name; `drift_states` holds every state's.
+            if let m = try read(DriftMonitor.self, Self.driftSection) { r.drift[StateScopeSection.globalName] = m }
+            if let all = try read([String: DriftMonitor].self, Self.driftStatesSection) { r.drift = all }
             r.outliers = try read(ThresholdCalibrator.self, Self.outliersSection)
             r.adaptation = try read(AdaptationCheckpoint.self, Self.adaptationSection)
             r.adaptationStates = try read(StatesCheckpoint.self, Self.adaptationStatesSection)
@@ -84,7 +95,7 @@ final class Checkpointer: @unchecked Sendable {
     }
 
     @discardableResult
-    func write(sequences: SequenceTracker, counters: ProcessingCounters, drift: DriftMonitor?, outliers: ThresholdCalibrator?,
+    func write(sequences: SequenceTracker, counters: ProcessingCounters, drift: SavedDrift = .global(nil), outliers: ThresholdCalibrator?,
                adaptation: SavedAdaptation = .global(nil), reason: String) -> CheckpointInfo? {
         let t0 = DispatchTime.now().uptimeNanoseconds
         do {
@@ -92,7 +103,11 @@ final class Checkpointer: @unchecked Sendable {
             var c = Checkpoint(samplesProcessed: counters.samplesProcessed, promptVersion: Int64(adaptation.version))
             c.sections[Self.sequenceSection] = try StateArchive.encode(sequences)
             c.sections[Self.countersSection] = try StateArchive.encode(counters)
-            if let drift { c.sections[Self.driftSection] = try StateArchive.encode(drift) }
+            switch drift {
+            case .global(nil): break
+            case .global(let m?): c.sections[Self.driftSection] = try StateArchive.encode(m)
+            case .states(let all): c.sections[Self.driftStatesSection] = try StateArchive.encode(all)
+            }
             if let outliers { c.sections[Self.outliersSection] = try StateArchive.encode(outliers) }
             switch adaptation {
             case .global(nil):

@@ -11,9 +11,13 @@ import TTADProtocol
 /// shift of its mean (unit-normalised) embedding, and the alarms raised since the last record.
 ///
 /// Owned by the processing thread, like the predictor. Its monitor is checkpointed (section
-/// `drift`), so a restart continues the windows and detectors instead of starting over.
+/// `drift`, or `drift_states` with one per state), so a restart continues the windows and
+/// detectors instead of starting over. `DriftReporters` keeps one per adapted state.
 struct DriftReporter {
     private(set) var monitor: DriftMonitor
+    /// The state whose samples this monitor sees, named in its records (nil in global scope).
+    let state: String?
+    private let series: DriftMetrics.Series
     private let publishEvery: Int
     private var sincePublish = 0
     private var pending: DriftAlarms = []
@@ -29,7 +33,10 @@ struct DriftReporter {
 
     /// `cfg` from `configuration(_:classCount:featureDimension:)` (which validates the section);
     /// `restored`: a monitor from the last checkpoint, used only if its configuration matches.
-    init(section: DriftSection, configuration cfg: DriftMonitor.Configuration, restored: DriftMonitor?, logger: Logger) {
+    init(section: DriftSection, configuration cfg: DriftMonitor.Configuration, restored: DriftMonitor?,
+         state: String?, series: DriftMetrics.Series, logger: Logger) {
+        self.state = state
+        self.series = series
         if let restored, restored.configuration == cfg {
             monitor = restored
         } else {
@@ -41,7 +48,7 @@ struct DriftReporter {
     }
 
     /// Observes one prediction; returns true when a `drift` record is due.
-    mutating func observe(_ r: ClassificationResult, features: UnsafeBufferPointer<Float>, metrics: DaemonMetrics) -> Bool {
+    mutating func observe(_ r: ClassificationResult, features: UnsafeBufferPointer<Float>) -> Bool {
         let confidence = r.top.first?.probability ?? .nan
         var alarms: DriftAlarms = []
         do {
@@ -59,21 +66,21 @@ struct DriftReporter {
             // Only a class index or length bug of ours can land here; the sample is still published.
             return false
         }
-        if alarms.contains(.entropy) { metrics.driftAlarms[.entropyShift]!.increment() }
-        if alarms.contains(.confidence) { metrics.driftAlarms[.confidenceShift]!.increment() }
+        if alarms.contains(.entropy) { series.alarms[.entropyShift]!.increment() }
+        if alarms.contains(.confidence) { series.alarms[.confidenceShift]!.increment() }
         pending.formUnion(alarms)
         sincePublish += 1
         return sincePublish >= publishEvery
     }
 
     /// The record of the current window (and the metrics updated to it); clears pending alarms.
-    mutating func record(tsS: Double, metrics: DaemonMetrics) -> DriftRecord {
+    mutating func record(tsS: Double) -> DriftRecord {
         let s = monitor.snapshot()
         func v(_ x: Double?) -> Double { x ?? .nan }
-        metrics.driftMeanEntropy.set(v(s.meanEntropy))
-        metrics.driftMeanConfidence.set(v(s.meanConfidence))
-        metrics.driftClassDivergence.set(v(s.classDivergence))
-        metrics.driftEmbeddingShift.set(v(s.embeddingShift))
+        series.meanEntropy.set(v(s.meanEntropy))
+        series.meanConfidence.set(v(s.meanConfidence))
+        series.classDivergence.set(v(s.classDivergence))
+        series.embeddingShift.set(v(s.embeddingShift))
         var stats = [
             NamedValue("mean_entropy", v(s.meanEntropy)),
             NamedValue("mean_confidence", v(s.meanConfidence)),
@@ -87,6 +94,6 @@ struct DriftReporter {
         if pending.contains(.confidence) { names.append(DriftAlarmName.confidenceShift.rawValue) }
         pending = []
         sincePublish = 0
-        return DriftRecord(tsS: tsS, window: s.windowCount, stats: stats, alarms: names)
+        return DriftRecord(tsS: tsS, window: s.windowCount, stats: stats, alarms: names, state: state)
     }
 }

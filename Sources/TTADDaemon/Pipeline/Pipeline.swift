@@ -30,7 +30,7 @@ public final class Pipeline: @unchecked Sendable {
     private let logger: Logger
     private var outputs: OutputBuilder
     private var gapEvents = GapEventLimiter(interval: 1)
-    private var drift: DriftReporter?
+    private var drift: DriftReporters?
     private var outliers: OutlierFlagger
 
     /// State the loop owns; read by `snapshot()` only after the thread has ended.
@@ -42,7 +42,7 @@ public final class Pipeline: @unchecked Sendable {
     private let stopLock = NSLock()
     private var abandon = false
 
-    init(config: DaemonConfig, predictor: any Predictor, states: PresetStates, drift: DriftReporter?, outliers: OutlierFlagger,
+    init(config: DaemonConfig, predictor: any Predictor, states: PresetStates, drift: DriftReporters?, outliers: OutlierFlagger,
          ingestQueue: BoundedQueue<IngestItem>, outputQueue: BoundedQueue<OutgoingMessage>,
          wakeIO: @escaping @Sendable () -> Void, metrics: DaemonMetrics, health: HealthState,
          notifier: SystemdNotifier, checkpointer: Checkpointer, restored: RestoredState, logger: Logger) {
@@ -135,7 +135,7 @@ public final class Pipeline: @unchecked Sendable {
                             arrivals.append(item.receivedAtNs)
                         }
                     }
-                    processed += predictAndLearn(accepted, arrivals: arrivals, flagged: &flagged)
+                    processed += predictAndLearn(accepted, arrivals: arrivals, state: StateScopeSection.globalName, flagged: &flagged)
                 } else {
                     // One batch per state, in the order the states first appear: each is predicted
                     // with and learns into its own state; a stream's samples keep their order.
@@ -158,7 +158,7 @@ public final class Pipeline: @unchecked Sendable {
                             accepted.append(header)
                             arrivals.append(item.receivedAtNs)
                         }
-                        processed += predictAndLearn(accepted, arrivals: arrivals, flagged: &flagged)
+                        processed += predictAndLearn(accepted, arrivals: arrivals, state: g.name, flagged: &flagged)
                     }
                 }
                 counters.samplesProcessed += Int64(processed)
@@ -201,7 +201,7 @@ public final class Pipeline: @unchecked Sendable {
 
     /// Predicts the batch the predictor holds (`accepted`, in order), publishes the predictions
     /// and hands the batch to the preset's learning; returns how many were predicted.
-    private func predictAndLearn(_ accepted: [SampleHeader], arrivals: [UInt64], flagged: inout [Bool]) -> Int {
+    private func predictAndLearn(_ accepted: [SampleHeader], arrivals: [UInt64], state: String, flagged: inout [Bool]) -> Int {
         let results = predictor.finishBatch()
         let done = DispatchTime.now().uptimeNanoseconds
         let version = predictor.preset.version
@@ -214,8 +214,8 @@ public final class Pipeline: @unchecked Sendable {
                                          promptVersion: version, latencySeconds: latency)
             enqueue(msg)
             metrics.sampleLatency.record(latency)
-            if drift?.observe(results[i], features: predictor.features(at: i), metrics: metrics) == true {
-                enqueue(outputs.drift(drift!.record(tsS: Date().timeIntervalSince1970, metrics: metrics)))
+            if let record = drift?.observe(state: state, results[i], features: predictor.features(at: i)) {
+                enqueue(outputs.drift(record))
             }
         }
         predictor.adaptAfterBatch(outliers: flagged)
@@ -372,7 +372,7 @@ public final class Pipeline: @unchecked Sendable {
     }
 
     private func checkpoint(reason: String) {
-        guard let info = checkpointer.write(sequences: sequences, counters: counters, drift: drift?.monitor,
+        guard let info = checkpointer.write(sequences: sequences, counters: counters, drift: drift?.saved ?? .global(nil),
                                             outliers: outliers.calibrator, adaptation: savedAdaptation(),
                                             reason: reason) else { return }
         enqueue(outputs.event(EventRecord(kind: EventKind.checkpoint, tsS: Date().timeIntervalSince1970, detail: [
@@ -383,8 +383,8 @@ public final class Pipeline: @unchecked Sendable {
     }
 
     /// The loop's final state; call only after `join` returned true.
-    func finalState() -> (SequenceTracker, ProcessingCounters, DriftMonitor?, ThresholdCalibrator?, SavedAdaptation) {
-        (sequences, counters, drift?.monitor, outliers.calibrator, savedAdaptation())
+    func finalState() -> (SequenceTracker, ProcessingCounters, SavedDrift, ThresholdCalibrator?, SavedAdaptation) {
+        (sequences, counters, drift?.saved ?? .global(nil), outliers.calibrator, savedAdaptation())
     }
 
     private func savedAdaptation() -> SavedAdaptation {

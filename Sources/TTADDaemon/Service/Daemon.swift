@@ -19,16 +19,16 @@ public final class Daemon: @unchecked Sendable {
     public let metrics: DaemonMetrics
     public let health: HealthState
     private let notifier: SystemdNotifier
-    private let logger: Logger
+    let logger: Logger
 
     private var context: ZMQContext?
-    private var io: IOThread?
+    var io: IOThread?
     private var pipeline: Pipeline?
     private var checkpointer: Checkpointer?
     private var ingestQueue: BoundedQueue<IngestItem>?
-    private let lifecycleLock = NSLock()
-    private var running = false
-    private var stopped = false
+    let lifecycleLock = NSLock()
+    private(set) var running = false
+    private(set) var stopped = false
     public private(set) var openOutcome: StateOpenOutcome?
     /// The checkpoint the daemon continued from (nil: it started from fresh state).
     public private(set) var restoredCheckpoint: CheckpointInfo?
@@ -40,7 +40,8 @@ public final class Daemon: @unchecked Sendable {
                 notifier: SystemdNotifier = SystemdNotifier()) {
         self.config = config
         self.logger = logger
-        self.metrics = metrics ?? DaemonMetrics(version: Daemon.version, mode: config.daemon.mode.rawValue)
+        self.metrics = metrics ?? DaemonMetrics(version: Daemon.version, mode: config.daemon.mode.rawValue,
+                                                driftPerState: config.adaptationStates.scope == .stream)
         self.health = HealthState()
         self.notifier = notifier
     }
@@ -154,8 +155,9 @@ public final class Daemon: @unchecked Sendable {
         self.io = io
         self.ingestQueue = ingestQueue
 
-        let drift = driftConfiguration.map {
-            DriftReporter(section: config.drift, configuration: $0, restored: restored.drift, logger: logger)
+        let drift = driftConfiguration.map { [metrics] in
+            DriftReporters(section: config.drift, configuration: $0, scope: config.adaptationStates, restored: restored.drift,
+                           metrics: metrics.drift, label: { metrics.states.label($0) }, logger: logger)
         }
         metrics.outlierThreshold.set(outliers.threshold.map(Double.init) ?? .nan)
         let pipeline = Pipeline(config: config, predictor: predictor, states: states, drift: drift, outliers: outliers, ingestQueue: ingestQueue, outputQueue: outputQueue,
@@ -272,6 +274,7 @@ public final class Daemon: @unchecked Sendable {
         if allowed.isEmpty {
             logger.warning("CURVE allow-list is empty: no client can connect", metadata: ["directory": "\(config.curve.allowedClientsDirectory)"])
         }
+        metrics.curve.allowedClients.set(Double(allowed.count))
         return IOThread.CurveSetup(serverSecretKey: secret, allowedClientKeys: allowed)
     }
 

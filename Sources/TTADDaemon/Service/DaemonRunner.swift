@@ -15,7 +15,8 @@ public enum DaemonRunner {
         let registry = PrometheusCollectorRegistry()
         // Library metrics (swift-metrics API) land in the same registry as ours.
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
-        let metrics = DaemonMetrics(registry: registry, version: Daemon.version, mode: config.daemon.mode.rawValue)
+        let metrics = DaemonMetrics(registry: registry, version: Daemon.version, mode: config.daemon.mode.rawValue,
+                                    driftPerState: config.adaptationStates.scope == .stream)
         let daemon = Daemon(config: config, logger: logger, metrics: metrics)
         let readiness = Readiness(parts: config.metrics.enabled ? 2 : 1) { daemon.markReady() }
 

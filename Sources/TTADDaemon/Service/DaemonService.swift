@@ -1,10 +1,11 @@
 import Foundation
 import Logging
 import ServiceLifecycle
+import UnixSignals
 
 /// Runs a `Daemon` as a swift-service-lifecycle service: start, wait for a graceful-shutdown
 /// signal (SIGTERM/SIGINT via the ServiceGroup), then stop it with its drain and final
-/// checkpoint.
+/// checkpoint. SIGHUP in between reloads the CURVE allow-list.
 ///
 /// Start and stop block (model loading, thread joins), so they run on a dedicated thread rather
 /// than tying up a cooperative-pool thread.
@@ -23,7 +24,17 @@ public struct DaemonService: Service {
         started()
         let signal = Latch()
         await withGracefulShutdownHandler {
-            await signal.wait()
+            await withTaskGroup(of: Void.self) { group in
+                // SIGHUP reloads the CURVE allow-list (`systemctl reload`, ExecReload) instead of
+                // ending the process, which is SIGHUP's default action.
+                group.addTask {
+                    for await _ in await UnixSignalsSequence(trapping: .sighup) {
+                        _ = await offload { daemon.reloadAllowList() }
+                    }
+                }
+                await signal.wait()
+                group.cancelAll()
+            }
         } onGracefulShutdown: {
             signal.open()
         }

@@ -174,7 +174,7 @@ public enum StateTransfer {
         }
         let checkpointer = Checkpointer(store: store, metrics: DaemonMetrics(version: Daemon.version, mode: config.daemon.mode.rawValue),
                                         health: HealthState(), logger: logger)
-        guard checkpointer.write(sequences: SequenceTracker(), counters: ProcessingCounters(), drift: nil, outliers: nil,
+        guard checkpointer.write(sequences: SequenceTracker(), counters: ProcessingCounters(), outliers: nil,
                                  adaptation: saved, reason: "import") != nil else {
             throw Failure("cannot write the imported state into \(config.daemon.stateDirectory) (see the log)")
         }

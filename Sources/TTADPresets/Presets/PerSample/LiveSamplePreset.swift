@@ -32,6 +32,14 @@ final class LiveSamplePreset<Method: SplitSamplePreset>: SamplePreset {
         predicting.predict(row: row, image: image, pixels: pixels, logits: logits)
     }
 
+    func encode(images: UnsafePointer<Float>, batch: Int, features: UnsafeMutablePointer<Float>) -> Bool {
+        predicting.encodeLive(images: images, batch: batch, features: features)
+    }
+
+    func predicted(row: Int, result: ClassificationResult) {
+        predicting.predictedLive(row: row, result: result)
+    }
+
     func observe(row: Int, sample: () -> BankSample, frozenClass: Int, isOutlier: Bool) {
         batch.append(predicting.observation(row: row, sample: sample, frozenClass: frozenClass, isOutlier: isOutlier))
     }

@@ -83,6 +83,18 @@ final class RottaAdapter: SplitSamplePreset {
         teacherEntropy[row] = VectorOps.softmax(inPlace: probabilities).entropy
     }
 
+    /// Live mode: the teacher's features of the whole batch, one batched forward (its logits are
+    /// then the daemon's classification of them: same class embeddings, same scale).
+    func encodeLive(images: UnsafePointer<Float>, batch: Int, features out: UnsafeMutablePointer<Float>) -> Bool {
+        teacher.encode(images: images, batch: batch, features: out)
+        return true
+    }
+
+    func predictedLive(row: Int, result: ClassificationResult) {
+        teacherClass[row] = result.predicted
+        teacherEntropy[row] = result.entropy
+    }
+
     /// What learning needs of predicted sample `row`: its bank copy (only when it may enter the
     /// bank) with the teacher's class and entropy of it.
     func observation(row: Int, sample: () -> BankSample, frozenClass: Int, isOutlier: Bool) -> Observation {

@@ -17,6 +17,13 @@ protocol SamplePreset: AnyObject {
     /// Writes sample `row`'s class logits (`classCount` floats). `image` is the decoded sample,
     /// `pixels` its model input.
     func predict(row: Int, image: DecodedImage, pixels: UnsafePointer<Float>, logits: UnsafeMutablePointer<Float>)
+    /// Instead of `predict` per sample (live mode, `LiveSamplePreset`): writes the whole batch's
+    /// image features from the method's own predicting tower, which the daemon classifies as it
+    /// does the source's — one batched forward in place of the source's plus one per sample.
+    /// Returns false (the default) to predict per sample.
+    func encode(images: UnsafePointer<Float>, batch: Int, features: UnsafeMutablePointer<Float>) -> Bool
+    /// After `encode` supplied the features: row `row`'s result as classified from them.
+    func predicted(row: Int, result: ClassificationResult)
     /// Learns from sample `row` of the batch just predicted; `sample` makes the bank copy.
     func observe(row: Int, sample: () -> BankSample, frozenClass: Int, isOutlier: Bool)
     /// After the `observe` calls of one batch.
@@ -34,6 +41,8 @@ protocol SamplePreset: AnyObject {
 }
 
 extension SamplePreset {
+    func encode(images: UnsafePointer<Float>, batch: Int, features: UnsafeMutablePointer<Float>) -> Bool { false }
+    func predicted(row: Int, result: ClassificationResult) {}
     func batchLearned() {}
     func start() {}
     func finish(timeout: Double) -> Bool { true }
@@ -66,9 +75,12 @@ final class PerSamplePreset: AdaptationPreset {
     private let classCount: Int
     private let logits: FloatBuffer
     private var top: [(index: Int, value: Float)] = []
-    /// Each row's zero-shot class: the frozen reference the methods' admission compares against.
+    /// Each row's zero-shot class: the frozen reference the methods' admission compares against
+    /// (-1 when the method's own tower gave the batch's features: no zero-shot class then).
     private var frozenClasses: [Int]
     private(set) var version = 0
+    /// The method wrote this batch's features itself (`encode`), so it is already predicted.
+    private var encodedByMethod = false
 
     init(_ method: SamplePreset, context: PresetContext) {
         self.method = method
@@ -78,8 +90,23 @@ final class PerSamplePreset: AdaptationPreset {
         frozenClasses = Array(repeating: -1, count: context.maxBatch)
     }
 
+    func encode(images: UnsafePointer<Float>, batch count: Int, features: UnsafeMutablePointer<Float>) -> Bool {
+        // Read first: a live method takes its newest parameters here, for the whole batch.
+        version = method.version
+        encodedByMethod = method.encode(images: images, batch: count, features: features)
+        return encodedByMethod
+    }
+
     func rescore(_ batch: PresetBatch, results: inout [ClassificationResult]) {
         guard let images = batch.images else { return }
+        if encodedByMethod {
+            encodedByMethod = false
+            for i in 0..<batch.count {
+                frozenClasses[i] = -1
+                method.predicted(row: i, result: results[i])
+            }
+            return
+        }
         version = method.version
         for i in 0..<batch.count {
             frozenClasses[i] = results[i].predicted

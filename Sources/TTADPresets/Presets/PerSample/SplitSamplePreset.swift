@@ -1,4 +1,5 @@
 import TTADEngine
+import TTADModel
 
 /// A per-sample method whose learning can run apart from its prediction (RoTTA, STAMP): what
 /// learning needs of a predicted sample is a small value (`Observation`), and predictions need
@@ -16,9 +17,17 @@ protocol SplitSamplePreset: SamplePreset {
     var predictingParameters: [FloatBuffer] { get }
     func state() -> State
     func checkpoint(_ s: State) throws -> PresetCheckpoint
+    /// Live mode's prediction (`SamplePreset.encode`): the batch's features from the predicting
+    /// parameters; false (the default) keeps `predict` per sample.
+    func encodeLive(images: UnsafePointer<Float>, batch: Int, features: UnsafeMutablePointer<Float>) -> Bool
+    /// Live mode, after `encodeLive`: row `row`'s result, for its `observation`.
+    func predictedLive(row: Int, result: ClassificationResult)
 }
 
 extension SplitSamplePreset {
+    func encodeLive(images: UnsafePointer<Float>, batch: Int, features: UnsafeMutablePointer<Float>) -> Bool { false }
+    func predictedLive(row: Int, result: ClassificationResult) {}
+
     func observe(row: Int, sample: () -> BankSample, frozenClass: Int, isOutlier: Bool) {
         learn(observation(row: row, sample: sample, frozenClass: frozenClass, isOutlier: isOutlier))
     }

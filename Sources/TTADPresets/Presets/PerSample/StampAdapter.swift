@@ -34,6 +34,8 @@ final class StampAdapter: SplitSamplePreset {
     private let key: String
     private let views: FloatBuffer, features: FloatBuffer, normalized: FloatBuffer, norms: FloatBuffer, logits: FloatBuffer
     private let replayPixels: FloatBuffer
+    /// p̄ of a sample the worker filters (live mode).
+    private let averaged: FloatBuffer
     /// Per row of the current batch: H(p̄) and the current model's class of the original view.
     private var entropy: [Float], pseudoLabel: [Int]
     private var report = AdaptationReport()
@@ -61,12 +63,22 @@ final class StampAdapter: SplitSamplePreset {
         norms = FloatBuffer(count: s.views)
         logits = FloatBuffer(count: s.views * classes.count)
         replayPixels = FloatBuffer(count: s.capacity * n)
+        averaged = FloatBuffer(count: classes.count)
         entropy = Array(repeating: .nan, count: maxBatch)
         pseudoLabel = Array(repeating: -1, count: maxBatch)
         key = "stamp \(s) seed=\(a.seed) model=\(model.folder) classes=\(classes.names)"
     }
 
     func predict(row: Int, image: DecodedImage, pixels: UnsafePointer<Float>, logits out: UnsafeMutablePointer<Float>) {
+        let c = classCount
+        (pseudoLabel[row], entropy[row]) = averageOverViews(pixels, into: out)
+        // Logits whose softmax is p̄, so the rescored result carries STAMP's averaged prediction.
+        for k in 0..<c { out[k] = log(max(out[k], .leastNormalMagnitude)) }
+    }
+
+    /// p̄, the mean softmax over the original and `views − 1` augmentations through the current
+    /// model, into `out`; returns the current model's class of the original view and H(p̄).
+    private func averageOverViews(_ pixels: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>) -> (Int, Float) {
         let n = learner.imageFloatCount, p = learner.config.projectionDim, c = classCount, v = settings.views
         views.pointer.update(from: pixels, count: n)
         for i in 1..<max(v, 1) {
@@ -76,35 +88,72 @@ final class StampAdapter: SplitSamplePreset {
         CLIPLogits.normalize(features.pointer, rows: v, dim: p, into: normalized.pointer, norms: norms.pointer)
         let z = logits.pointer
         CLIPLogits.forward(images: normalized.pointer, batch: v, texts: texts.pointer, classes: c, dim: p, scale: scale, logits: z)
-        pseudoLabel[row] = VectorOps.argmax(UnsafeBufferPointer(start: z, count: c))
+        let originalClass = VectorOps.argmax(UnsafeBufferPointer(start: z, count: c))
         for k in 0..<c { out[k] = 0 }
         for i in 0..<v {
             let row = UnsafeMutableBufferPointer(start: z + i * c, count: c)
             _ = VectorOps.softmax(inPlace: row)
             for k in 0..<c { out[k] += row[k] / Float(v) }
         }
-        entropy[row] = VectorOps.entropy(probabilities: UnsafeBufferPointer(start: out, count: c))
-        // Logits whose softmax is p̄, so the rescored result carries STAMP's averaged prediction.
-        for k in 0..<c { out[k] = log(max(out[k], .leastNormalMagnitude)) }
+        return (originalClass, VectorOps.entropy(probabilities: UnsafeBufferPointer(start: out, count: c)))
+    }
+
+    /// Live mode: the batch is predicted from its original view with the newest parameters (one
+    /// batched forward); the views, the filter and the memory are the worker's (`learn`).
+    func encodeLive(images: UnsafePointer<Float>, batch: Int, features out: UnsafeMutablePointer<Float>) -> Bool {
+        learner.encode(images: images, batch: batch, features: out)
+        return true
+    }
+
+    func predictedLive(row: Int, result: ClassificationResult) {
+        pseudoLabel[row] = -1  // not scored over views: the worker does that
+        entropy[row] = .nan
     }
 
     /// What learning needs of predicted sample `row`: its memory copy and class when it passes
-    /// STAMP's filter (confident, and the frozen model's class), else nothing but its count.
+    /// STAMP's filter (confident, and the frozen model's class), else nothing but its count. In
+    /// live mode (not scored yet) every sample that is not an outlier, for the worker to filter.
     func observation(row: Int, sample: () -> BankSample, frozenClass: Int, isOutlier: Bool) -> Observation {
+        guard pseudoLabel[row] >= 0 else {
+            return Observation(item: isOutlier ? nil : sample(), classIndex: -1, needsFilter: true)
+        }
         let admitted = !isOutlier && entropy[row] < margin && pseudoLabel[row] == frozenClass
-        return Observation(item: admitted ? sample() : nil, classIndex: pseudoLabel[row])
+        return Observation(item: admitted ? sample() : nil, classIndex: pseudoLabel[row], needsFilter: false)
     }
 
     func learn(_ o: Observation) {
-        if let item = o.item { _ = try? memory.insert(item, classIndex: o.classIndex) }
+        if let item = o.item {
+            if !o.needsFilter {
+                _ = try? memory.insert(item, classIndex: o.classIndex)
+            } else if let classIndex = filter(item) {
+                _ = try? memory.insert(item, classIndex: classIndex)
+            }
+        }
         report.observedSamples += 1
         samplesSinceUpdate += 1
         if samplesSinceUpdate >= settings.updateEverySamples { update() }
     }
 
+    /// STAMP's filter on the worker (live mode): the sample's class when p̄ over its views is
+    /// confident and the original view's class is the source model's, else nil.
+    private func filter(_ item: BankSample) -> Int? {
+        let n = learner.imageFloatCount, p = learner.config.projectionDim, c = classCount
+        let pixels = replayPixels.pointer
+        guard replay.preprocess(item, into: UnsafeMutableBufferPointer(start: pixels, count: n)) else { return nil }
+        let (pseudo, h) = averageOverViews(pixels, into: averaged.pointer)
+        guard h < margin else { return nil }
+        learner.encodeFrozen(images: pixels, batch: 1, features: features.pointer)
+        CLIPLogits.normalize(features.pointer, rows: 1, dim: p, into: normalized.pointer, norms: norms.pointer)
+        CLIPLogits.forward(images: normalized.pointer, batch: 1, texts: texts.pointer, classes: c, dim: p, scale: scale, logits: logits.pointer)
+        let frozen = VectorOps.argmax(UnsafeBufferPointer(start: logits.pointer, count: c))
+        return pseudo == frozen ? pseudo : nil
+    }
+
     struct Observation: Sendable {
         var item: BankSample?
         var classIndex: Int
+        /// Live mode: STAMP's filter is still to run (on the worker).
+        var needsFilter: Bool
     }
 
     var predictingParameters: [FloatBuffer] { learner.trainer.layerNorms.map(\.value) }
