@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import TTADAdaptation
 import TTADEngine
 import TTADPresets
 import TTADProtocol
@@ -9,8 +10,9 @@ import XCTest
 
 /// The Checkpointer across the change to state archives: a store whose newest checkpoint has
 /// the JSON sections of before is restored (an upgraded daemon continues), the next checkpoint
-/// is written as archives and restores to the same state, and a damaged archive is treated as
-/// any unreadable checkpoint was: logged, fresh state.
+/// is written as archives and restores to the same state (the drift sections in both their JSON
+/// forms too), and a damaged archive is treated as any unreadable checkpoint was: logged, fresh
+/// state.
 final class CheckpointerMigrationTests: XCTestCase {
     private var dir: URL!
 
@@ -78,6 +80,44 @@ final class CheckpointerMigrationTests: XCTestCase {
         XCTAssertEqual(again.sequences.lastSeq(stream: "cam-1"), 41)
         XCTAssertEqual(try canonical(try XCTUnwrap(again.adaptation)), try canonical(old))
         try c.store.close()
+    }
+
+    private func driftMonitor(_ entropy: Float) throws -> DriftMonitor {
+        var m = DriftMonitor(configuration: try DriftMonitor.Configuration(classCount: 3, window: 4, embeddingDimension: 2))
+        for k in 0..<6 {
+            _ = try m.observe(entropy: entropy + Float(k) * 0.1, confidence: 0.8, predictedClass: k % 3, frozenClass: (k + 1) % 3,
+                              embedding: [Float(k), 1])
+        }
+        return m
+    }
+
+    /// Both JSON forms of drift state before archives: the single `drift` section (global scope,
+    /// and every checkpoint before per-state monitors) and `drift_states` (one monitor per state).
+    /// Each is continued and the next checkpoint writes it as an archive.
+    func testPreArchiveDriftSectionsAreContinuedAndRewrittenAsArchives() throws {
+        let enc = JSONEncoder()
+        enc.outputFormatting = .sortedKeys  // the pre-archive Checkpointer's encoder
+        let one = try driftMonitor(0.3)
+        let states = ["cam-1": try driftMonitor(0.2), "cam-2": try driftMonitor(0.6)]
+        let cases: [(String, [UInt8], [String: DriftMonitor], SavedDrift, String)] = [
+            (Checkpointer.driftSection, Array(try enc.encode(one)), [StateScopeSection.globalName: one], .global(one), Checkpointer.driftSection),
+            (Checkpointer.driftStatesSection, Array(try enc.encode(states)), states, .states(states), Checkpointer.driftStatesSection),
+        ]
+        for (name, json, expected, saved, written) in cases {
+            let c = try checkpointer()
+            _ = try c.store.writeCheckpoint(Checkpoint(samplesProcessed: 6, promptVersion: 0, sections: [name: json]), reason: "periodic")
+            let r = c.restore()
+            XCTAssertNotNil(r.fromCheckpoint, "\(name) in JSON is continued")
+            XCTAssertEqual(r.drift, expected, name)
+
+            XCTAssertNotNil(c.write(sequences: r.sequences, counters: r.counters, drift: saved, outliers: nil, reason: "periodic"))
+            let (_, next) = try XCTUnwrap(try c.store.latestCheckpointWithInfo())
+            XCTAssertTrue(StateArchive.isArchive(try XCTUnwrap(next.sections[written])), "\(written) is written as an archive")
+            XCTAssertEqual(c.restore().drift, expected, "\(name) after its archive round trip")
+            try c.store.close()
+            try FileManager.default.removeItem(at: dir)
+            try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        }
     }
 
     func testDamagedArchiveStartsFresh() throws {

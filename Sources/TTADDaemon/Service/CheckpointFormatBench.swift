@@ -41,6 +41,7 @@ public enum CheckpointFormatBench {
         try add(Checkpointer.sequenceSection, SequenceTracker.self)
         try add(Checkpointer.countersSection, ProcessingCounters.self)
         try add(Checkpointer.driftSection, DriftMonitor.self)
+        try add(Checkpointer.driftStatesSection, [String: DriftMonitor].self)
         try add(Checkpointer.outliersSection, ThresholdCalibrator.self)
         try add(Checkpointer.adaptationSection, AdaptationCheckpoint.self)
         try add(Checkpointer.adaptationStatesSection, StatesCheckpoint.self)
