@@ -14,6 +14,7 @@ import TTADProtocol
 //   0 sequence (SequenceTracker)   1 counters (ProcessingCounters)   2 drift (DriftMonitor)
 //   3 outliers (ThresholdCalibrator)   4 adaptation (AdaptationCheckpoint, restored into every
 //   built-in preset: tda in embedding mode, ttad/tpt/dynaprompt/rotta/stamp on the tiny test CLIP)
+//   5 drift_states ([String: DriftMonitor], one monitor per adapted state, each used as 2 is)
 // A restore must either be refused with a reason or leave a preset that works: it is asked for
 // its checkpoint again and (tda) scores a batch. An archive that decodes must encode again.
 //
@@ -23,6 +24,8 @@ import TTADProtocol
 
 enum Section: UInt8, CaseIterable {
     case sequence, counters, drift, outliers, adaptation
+    // Appended, so the first byte of every older seed still picks its section.
+    case driftStates
 }
 
 /// Every preset that can restore an adaptation section, built once.
@@ -101,18 +104,11 @@ func restore(_ section: Section, _ bytes: Data) {
         c.sequenceMissing += 2
         _ = try? StateArchive.encode(c)
     case .drift:
-        guard var m = decode(DriftMonitor.self, bytes) else { return }
-        let d = m.configuration.embeddingDimension
-        let embedding = d > 0 ? [Float](repeating: 0.5, count: d) : nil
-        for k in 0..<3 {
-            if let embedding {
-                _ = try? m.observe(entropy: 0.4, confidence: 0.7, predictedClass: k % m.configuration.classCount, frozenClass: 0, embedding: embedding)
-            } else {
-                _ = try? m.observe(entropy: 0.4, confidence: 0.7, predictedClass: k % m.configuration.classCount, frozenClass: 0)
-            }
-        }
-        _ = m.snapshot()
-        _ = try? StateArchive.encode(m)
+        guard let m = decode(DriftMonitor.self, bytes) else { return }
+        observe(m)
+    case .driftStates:
+        guard let all = decode([String: DriftMonitor].self, bytes) else { return }
+        for m in all.values { observe(m) }
     case .outliers:
         guard var t = decode(ThresholdCalibrator.self, bytes) else { return }
         for score: Float in [0.1, 0.9, .nan, 2] { _ = t.observe(score) }
@@ -126,6 +122,22 @@ func restore(_ section: Section, _ bytes: Data) {
             if name == .tda { p.scoreEmbeddingBatch() }
         }
     }
+}
+
+/// What the pipeline does with a restored drift monitor: observe samples, report, checkpoint.
+func observe(_ monitor: DriftMonitor) {
+    var m = monitor
+    let d = m.configuration.embeddingDimension
+    let embedding = d > 0 ? [Float](repeating: 0.5, count: d) : nil
+    for k in 0..<3 {
+        if let embedding {
+            _ = try? m.observe(entropy: 0.4, confidence: 0.7, predictedClass: k % m.configuration.classCount, frozenClass: 0, embedding: embedding)
+        } else {
+            _ = try? m.observe(entropy: 0.4, confidence: 0.7, predictedClass: k % m.configuration.classCount, frozenClass: 0)
+        }
+    }
+    _ = m.snapshot()
+    _ = try? StateArchive.encode(m)
 }
 
 @_cdecl("LLVMFuzzerInitialize")
