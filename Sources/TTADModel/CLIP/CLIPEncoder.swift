@@ -30,53 +30,28 @@ enum CLIPEncoder {
         let d = c.hiddenSize, inter = c.intermediateSize
         var longest = 0
         for s in 0..<(offsets.count - 1) { longest = max(longest, offsets[s + 1] - offsets[s]) }
-        let norm = scratch.norm.pointer(atLeast: rows * d)
-        let qkv = scratch.qkv.pointer(atLeast: rows * 3 * d)
-        let att = scratch.attention.pointer(atLeast: rows * d)
-        let mlp = scratch.mlp.pointer(atLeast: rows * inter)
         let probs = scratch.probs.pointer(atLeast: c.heads * longest * longest)
-        let tr = scratch.transposed.pointer(atLeast: Linear.transposedRowLimit * max(3 * d, inter))
+        let mlp = scratch.mlp.pointer(atLeast: rows * inter)
+        // The residual stream is updated in place and every layer reuses one set of buffers.
+        var buffers = CLIPBlockBuffers(
+            input: hidden, mid: hidden, output: hidden,
+            norm: scratch.norm.pointer(atLeast: rows * d), qkv: scratch.qkv.pointer(atLeast: rows * 3 * d),
+            attention: scratch.attention.pointer(atLeast: rows * d), preActivation: mlp, activated: mlp,
+            statistics: nil, transposeScratch: scratch.transposed.pointer(atLeast: Linear.transposedRowLimit * max(3 * d, inter)))
         if let int8 {
             precondition(int8.count == layers.count, "CLIPEncoder: \(int8.count) int8 layers for \(layers.count)")
             let bytes = Int8Linear.scratchBytes(rows: rows, inDim: max(d, inter))
-            let q = UnsafeMutableRawPointer(scratch.int8.pointer(atLeast: (bytes + 3) / 4))
-            for (w, l) in zip(layers, int8) {
-                LayerNorm.forward(x: hidden, y: norm, rows: rows, dim: d,
-                                  weight: w.norm1Weight.pointer, bias: w.norm1Bias.pointer, eps: c.layerNormEps)
-                l.qkv.forward(x: norm, rows: rows, y: qkv, scratch: q)
+            buffers.int8Scratch = UnsafeMutableRawPointer(scratch.int8.pointer(atLeast: (bytes + 3) / 4))
+        }
+        for (l, w) in layers.enumerated() {
+            CLIPBlock.forward(w, int8: int8?[l], rows: rows, config: c, buffers: buffers) { qkv, out in
+                // One sequence at a time: the probabilities buffer holds the longest one.
                 for s in 0..<(offsets.count - 1) {
                     let start = offsets[s], length = offsets[s + 1] - start
                     Attention.forward(qkv: qkv + start * 3 * d, seqLen: length, heads: c.heads, headDim: c.headDim,
-                                      causal: causal, probs: probs, out: att + start * d)
+                                      causal: causal, probs: probs, out: out + start * d)
                 }
-                l.out.forward(x: att, rows: rows, y: hidden, accumulate: true, scratch: q)
-                LayerNorm.forward(x: hidden, y: norm, rows: rows, dim: d,
-                                  weight: w.norm2Weight.pointer, bias: w.norm2Bias.pointer, eps: c.layerNormEps)
-                l.fc1.forward(x: norm, rows: rows, y: mlp, scratch: q)
-                c.activation.forward(x: mlp, y: mlp, count: rows * inter)
-                l.fc2.forward(x: mlp, rows: rows, y: hidden, accumulate: true, scratch: q)
             }
-            return
-        }
-        for w in layers {
-            LayerNorm.forward(x: hidden, y: norm, rows: rows, dim: d,
-                              weight: w.norm1Weight.pointer, bias: w.norm1Bias.pointer, eps: c.layerNormEps)
-            Linear.forward(x: norm, rows: rows, inDim: d, weight: w.qkvWeight.pointer, bias: w.qkvBias.pointer,
-                           outDim: 3 * d, y: qkv, transposeScratch: tr)
-            for s in 0..<(offsets.count - 1) {
-                let start = offsets[s], length = offsets[s + 1] - start
-                Attention.forward(qkv: qkv + start * 3 * d, seqLen: length, heads: c.heads, headDim: c.headDim,
-                                  causal: causal, probs: probs, out: att + start * d)
-            }
-            Linear.forwardAccumulating(x: att, rows: rows, inDim: d, weight: w.outWeight.pointer,
-                                       bias: w.outBias.pointer, outDim: d, into: hidden, transposeScratch: tr)
-            LayerNorm.forward(x: hidden, y: norm, rows: rows, dim: d,
-                              weight: w.norm2Weight.pointer, bias: w.norm2Bias.pointer, eps: c.layerNormEps)
-            Linear.forward(x: norm, rows: rows, inDim: d, weight: w.fc1Weight.pointer, bias: w.fc1Bias.pointer,
-                           outDim: inter, y: mlp, transposeScratch: tr)
-            c.activation.forward(x: mlp, y: mlp, count: rows * inter)
-            Linear.forwardAccumulating(x: mlp, rows: rows, inDim: inter, weight: w.fc2Weight.pointer,
-                                       bias: w.fc2Bias.pointer, outDim: d, into: hidden, transposeScratch: tr)
         }
     }
 }

@@ -6,10 +6,10 @@ struct CLIPBlockNormGradients {
     let norm1Weight, norm1Bias, norm2Weight, norm2Bias: UnsafeMutablePointer<Float>
 }
 
-/// The pre-LayerNorm transformer blocks of `CLIPEncoder`, run in training mode: the forward can
-/// record what the backward needs, and the backward turns ∂L/∂(final hidden states) into
-/// ∂L/∂(first block's input), touching no weight matrix's gradient (all of them are frozen; only
-/// `Linear.backwardInput` is used).
+/// The pre-LayerNorm transformer blocks of `CLIPEncoder`, run in training mode: the forward (the
+/// same `CLIPBlock.forward` the inference encoder runs) can record what the backward needs, and
+/// the backward turns ∂L/∂(final hidden states) into ∂L/∂(first block's input), touching no weight
+/// matrix's gradient (all of them are frozen; only `Linear.backwardInput` is used).
 ///
 /// Saved per layer `l` (when recording), for `R` rows of width `D` and MLP width `I`:
 /// - the block input `x_l` (LN1's input) and the residual after attention `m_l` (LN2's input),
@@ -23,7 +23,8 @@ struct CLIPBlockNormGradients {
 /// backward has no use for them. Nothing is recomputed.
 ///
 /// Without recording (inference, e.g. the 64-view forward TPT selects from) every layer reuses
-/// one set of buffers and the residual stream is updated in place, as `CLIPEncoder` does.
+/// one set of buffers and the residual stream is updated in place, as `CLIPEncoder` does; the
+/// floats are the same either way.
 ///
 /// Memory while recording: `R·(5D + I)` floats per layer plus the probabilities (ViT-B/16, 6 views
 /// of 197 rows: 33 MB + 11 MB per layer, ≈ 0.5 GB for 12 layers). Buffers grow to the largest
@@ -50,6 +51,7 @@ final class CLIPEncoderTape {
     private let gradQKV = ScratchBuffer()
     private let gradScores = ScratchBuffer()
     private let gradient = ScratchBuffer()
+    private let transposed = ScratchBuffer()
 
     init(config: CLIPTowerConfiguration, layers: [CLIPLayerWeights]) {
         self.config = config
@@ -82,28 +84,19 @@ final class CLIPEncoderTape {
     @discardableResult
     func forward() -> UnsafeMutablePointer<Float> {
         guard let layout else { preconditionFailure("CLIPEncoderTape.forward without begin") }
-        let c = config, d = c.hiddenSize, inter = c.intermediateSize, r = rows
-        let norm = norm.storage.pointer, att = attention.storage.pointer
+        let c = config, r = rows
+        let tr = transposed.pointer(atLeast: Linear.transposedRowLimit * max(3 * c.hiddenSize, c.intermediateSize))
         for (l, w) in layers.enumerated() {
-            let x = state(l), m = mid(l), next = state(l + 1)
-            let qkv = qkv(l), pre = preActivation(l), probs = probs(l), st = stats(l)
-            LayerNorm.forward(x: x, y: norm, rows: r, dim: d, weight: w.norm1Weight.pointer, bias: w.norm1Bias.pointer,
-                              eps: c.layerNormEps, mean: st, rstd: st + r)
-            Linear.forward(x: norm, rows: r, inDim: d, weight: w.qkvWeight.pointer, bias: w.qkvBias.pointer, outDim: 3 * d, y: qkv)
-            attentionForward(layout, qkv: qkv, probs: probs, out: att)
-            if m != x { m.update(from: x, count: r * d) }
-            Linear.forwardAccumulating(x: att, rows: r, inDim: d, weight: w.outWeight.pointer, bias: w.outBias.pointer,
-                                       outDim: d, into: m)
-            LayerNorm.forward(x: m, y: norm, rows: r, dim: d, weight: w.norm2Weight.pointer, bias: w.norm2Bias.pointer,
-                              eps: c.layerNormEps, mean: st + 2 * r, rstd: st + 3 * r)
-            Linear.forward(x: norm, rows: r, inDim: d, weight: w.fc1Weight.pointer, bias: w.fc1Bias.pointer, outDim: inter, y: pre)
+            let pre = preActivation(l), probs = probs(l)
             // Recording keeps the pre-activation and writes the activation to a temporary;
             // inference applies it in place.
-            let activated = recording ? mlp.storage.pointer : pre
-            c.activation.forward(x: pre, y: activated, count: r * inter)
-            if next != m { next.update(from: m, count: r * d) }
-            Linear.forwardAccumulating(x: activated, rows: r, inDim: inter, weight: w.fc2Weight.pointer,
-                                       bias: w.fc2Bias.pointer, outDim: d, into: next)
+            let buffers = CLIPBlockBuffers(
+                input: state(l), mid: mid(l), output: state(l + 1), norm: norm.storage.pointer, qkv: qkv(l),
+                attention: attention.storage.pointer, preActivation: pre, activated: recording ? mlp.storage.pointer : pre,
+                statistics: stats(l), transposeScratch: tr)
+            CLIPBlock.forward(w, rows: r, config: c, buffers: buffers) { qkv, out in
+                attentionForward(layout, qkv: qkv, probs: probs, out: out)
+            }
         }
         return state(layers.count)
     }
