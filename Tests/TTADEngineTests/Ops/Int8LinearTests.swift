@@ -96,6 +96,26 @@ final class Int8LinearTests: XCTestCase {
     /// (measured 0.85 % here), also with a bias, strided rows and accumulation into y.
     static let relativeTolerance: Float = 0.02
 
+    /// Rows are quantized and multiplied independently, so a row's output is the same floats
+    /// alone as among others, on every path: int8 adds no batch dependence to a forward.
+    func testARowGivesTheSameFloatsAloneAndInABatch() {
+        let m = 7, n = 45, k = 72
+        let w = FloatBuffer(gaussian(n * k, seed: 31, scale: 0.1)), b = FloatBuffer(gaussian(n, seed: 32))
+        let x = FloatBuffer(gaussian(m * k, seed: 33, scale: 2))
+        let layer = Int8Linear(weight: w, bias: b, outDim: n, inDim: k)
+        let scratch = UnsafeMutableRawPointer.allocate(byteCount: Int8Linear.scratchBytes(rows: m, inDim: k), alignment: 64)
+        defer { scratch.deallocate() }
+        for path in paths {
+            let all = FloatBuffer(count: m * n), one = FloatBuffer(count: n)
+            layer.forward(x: x.pointer, rows: m, y: all.pointer, scratch: scratch, path: path)
+            for r in 0..<m {
+                layer.forward(x: x.pointer + r * k, rows: 1, y: one.pointer, scratch: scratch, path: path)
+                XCTAssertEqual(one.array.map(\.bitPattern), Array(all.array[(r * n)..<((r + 1) * n)]).map(\.bitPattern),
+                               "path \(path), row \(r)")
+            }
+        }
+    }
+
     func testForwardMatchesF32LinearWithinTolerance() {
         let m = 11, n = 37, k = 150, ldx = 160, ldy = 45
         let w = FloatBuffer(gaussian(n * k, seed: 21, scale: 0.1))

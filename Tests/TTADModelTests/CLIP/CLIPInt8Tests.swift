@@ -43,9 +43,15 @@ final class CLIPInt8Tests: XCTestCase {
         }
         print("CLIPInt8Tests: tiny tower worst cosine(int8, f32) = \(worst)")
         XCTAssertNotEqual(a, b, "the int8 path must actually run")
-        // One image alone gives the same floats as within the batch (per-row quantization).
-        let one = q.encode(images: Array(images[f32.imageFloatCount..<(2 * f32.imageFloatCount)]), batch: 1)
-        XCTAssertEqual(one, Array(b[p..<(2 * p)]))
+        // The int8 linears add no batch dependence of their own (Int8LinearTests checks a row
+        // alone against a batch bit for bit); the tower's F32 products outside the blocks (patch
+        // embedding, projection) go through OpenBLAS, whose kernels on some CPUs (this AVX2 EPYC's)
+        // sum a row in another order when the matrix is taller. So one image alone matches its
+        // place in the batch exactly when the F32 tower's does, and within float rounding always.
+        let image = Array(images[f32.imageFloatCount..<(2 * f32.imageFloatCount)])
+        let one = q.encode(images: image, batch: 1), oneF32 = f32.encode(images: image, batch: 1)
+        if oneF32 == Array(a[p..<(2 * p)]) { XCTAssertEqual(one, Array(b[p..<(2 * p)])) }
+        XCTAssertGreaterThan(cosine(one[...], b[p..<(2 * p)]), 0.99999)
     }
 
     private var bundled: String {
