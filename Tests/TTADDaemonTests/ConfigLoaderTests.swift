@@ -130,6 +130,8 @@ final class ConfigLoaderTests: XCTestCase {
         assertError("[daemon]\nmode = \"embedding\"\n", key: "classifier.class_embeddings", contains: "required")
         assertError(minimal + "\n[classifier]\nlogit_scale = 0\n", key: "", contains: "TOML")  // duplicate table
         assertError(minimal + "\nx = = 1\n", key: "", contains: "line 3")
+        // TOMLKit asserts (aborting the process) on a header with no name; the loader refuses it first.
+        assertError(minimal + "\n[\nx = 1\n", key: "", contains: "line 3, column 1: a table header needs a name")
     }
 
     func testMaxHeaderBytesErrorStatesTheWholeRange() throws {

@@ -22,6 +22,9 @@ public enum ConfigLoader {
 
     public static func parse(_ text: String, baseDirectory: String, source: String = "<string>") throws -> DaemonConfig {
         let table: TOMLTable
+        if let (line, column) = TableHeaderCheck.firstBlankHeader(in: text) {
+            throw ConfigError(key: "", "\(source): TOML syntax error at line \(line), column \(column): a table header needs a name after '['")
+        }
         do {
             table = try TOMLTable(string: text)
         } catch let e as TOMLParseError {
