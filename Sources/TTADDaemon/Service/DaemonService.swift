@@ -20,6 +20,10 @@ public struct DaemonService: Service {
 
     public func run() async throws {
         let daemon = self.daemon
+        // Trapped before `start` announces readiness (READY=1): a reload sent right after it
+        // would otherwise arrive while SIGHUP is still ignored and be lost. One sent during start
+        // waits in the sequence and reloads once the daemon runs.
+        let hangups = await UnixSignalsSequence(trapping: .sighup)
         try await offload { try daemon.start() }
         started()
         let signal = Latch()
@@ -28,7 +32,7 @@ public struct DaemonService: Service {
                 // SIGHUP reloads the CURVE allow-list (`systemctl reload`, ExecReload) instead of
                 // ending the process, which is SIGHUP's default action.
                 group.addTask {
-                    for await _ in await UnixSignalsSequence(trapping: .sighup) {
+                    for await _ in hangups {
                         _ = await offload { daemon.reloadAllowList() }
                     }
                 }
