@@ -8,6 +8,11 @@
 #   tools/live_vit.sh [OUT] [FRAMES]                      # defaults /tmp/ttad-live-vit, 300 frames per run
 #   PRESETS="frozen ttad" PRECISIONS="f32 int8" THREADS="1 2" RATES="4 0" tools/live_vit.sh
 #   MODEL=/path/to/folder TTAD=.build-release/release/ttad tools/live_vit.sh
+#   EXTRA=$'min_bank_items = 4\n[adaptation.bank]\nentropy_fraction = 1\nrequire_frozen_agreement = false\n[adaptation.label_gate]\nwindow = 0' tools/live_vit.sh
+#     extra [adaptation] lines for the adapting presets. A random-weight model is confident about
+#     nothing and predicts few classes, so under the shipped rules the label gate's warm-up never
+#     ends and the class-balanced bank stays small: the worker never steps. These lines open
+#     admission and the gate so that it does a real model's work (docs/benchmarks.md).
 #
 # RATES: frames per second, 0 = as fast as the daemon takes them (PULL back-pressure). Accuracy is
 # meaningless here (random weights); speed, steps and memory are what it measures. Run it on an
@@ -31,7 +36,8 @@ printf '%-7s %-5s %-7s %-5s %8s %9s %9s %11s %9s\n' preset prec threads rate fra
 for p in $PRESETS; do for prec in $PRECISIONS; do for th in $THREADS; do for rate in $RATES; do
   run=$OUT/$p-$prec-t$th-r$rate
   pin=$(port); pout=$(port); pm=$(port)
-  tools/preset_config.sh "$p" | sed \
+  extra=""; [[ $p != frozen ]] && extra=${EXTRA:-}
+  tools/preset_config.sh "$p" "$extra" | sed \
       -e "s|^folder = .*|folder = \"$MODEL\"\nprecision = \"$prec\"|" \
       -e "s|^blas_threads = .*|blas_threads = $th|" \
       -e "s|^endpoints = \[\"tcp://127.0.0.1:7755\"\]|endpoints = [\"tcp://127.0.0.1:$pin\"]|" \
